@@ -1,0 +1,129 @@
+/*
+ * eider.h — the public C API of eider, an embedded analytical SQL database.
+ *
+ * Threading: one eider_database may be shared by any number of threads. A connection
+ * (eider_connection) must be used by one thread at a time; give each thread its own
+ * connection. Results are owned by the caller and may be read from any thread once returned.
+ *
+ * Ownership: every *_create / eider_open / eider_connect / eider_query has a matching
+ * destroy / close / disconnect / eider_result_destroy that the caller must call.
+ */
+#ifndef EIDER_H
+#define EIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eider_database eider_database;
+typedef struct eider_connection eider_connection;
+typedef struct eider_result eider_result;
+typedef struct eider_config eider_config;
+
+/* Status returned by every fallible call. */
+typedef enum eider_state { EIDER_SUCCESS = 0, EIDER_ERROR = 1 } eider_state;
+
+/* The class of an error, so that callers never need to match message text. */
+typedef enum eider_error_type {
+    EIDER_ERROR_NONE = 0,
+    EIDER_ERROR_PARSER,
+    EIDER_ERROR_BINDER,
+    EIDER_ERROR_CATALOG,
+    EIDER_ERROR_CONVERSION,
+    EIDER_ERROR_INVALID_INPUT,
+    EIDER_ERROR_IO,
+    EIDER_ERROR_OUT_OF_MEMORY,
+    EIDER_ERROR_TEMP_DIRECTORY_LIMIT,
+    EIDER_ERROR_INTERRUPTED,
+    EIDER_ERROR_CONSTRAINT,
+    EIDER_ERROR_OUT_OF_RANGE,
+    EIDER_ERROR_NOT_IMPLEMENTED,
+    EIDER_ERROR_INTERNAL
+} eider_error_type;
+
+/* Column types as seen through the API. */
+typedef enum eider_type {
+    EIDER_TYPE_INVALID = 0,
+    EIDER_TYPE_BOOLEAN,
+    EIDER_TYPE_INTEGER,
+    EIDER_TYPE_BIGINT,
+    EIDER_TYPE_DOUBLE,
+    EIDER_TYPE_DECIMAL,
+    EIDER_TYPE_VARCHAR,
+    EIDER_TYPE_DATE,
+    EIDER_TYPE_TIMESTAMP
+} eider_type;
+
+/* ---- configuration ------------------------------------------------------------------- */
+
+/* Creates an empty configuration; options not set keep their defaults. */
+eider_state eider_config_create(eider_config **out);
+/* Sets an option by name: "memory_limit", "threads", "temp_directory",
+ * "max_temp_directory_size". The value is validated when the database opens. */
+eider_state eider_config_set(eider_config *config, const char *name, const char *value);
+void eider_config_destroy(eider_config *config);
+
+/* ---- database and connections --------------------------------------------------------- */
+
+/* Opens a database. path NULL or ":memory:" opens an in-memory database. config may be NULL.
+ * On failure *out is NULL and, if error is not NULL, *error receives a message the caller
+ * frees with eider_free. */
+eider_state eider_open(const char *path, const eider_config *config, eider_database **out, char **error);
+/* Closes the database; all its connections must have been disconnected. Returns every byte
+ * of memory the database held to the operating system. */
+void eider_close(eider_database *db);
+
+eider_state eider_connect(eider_database *db, eider_connection **out);
+void eider_disconnect(eider_connection *conn);
+
+/* Asks the query running on conn (from another thread) to stop; it fails with
+ * EIDER_ERROR_INTERRUPTED. Harmless when nothing runs. */
+void eider_interrupt(eider_connection *conn);
+
+/* ---- queries and results -------------------------------------------------------------- */
+
+/* Runs one or more ';'-separated statements. *out always receives a result (also on
+ * failure, carrying the error) that the caller destroys. The result is that of the last
+ * statement; on error, statements before the failing one have taken effect, the failing one
+ * has changed nothing and the ones after it did not run. */
+eider_state eider_query(eider_connection *conn, const char *sql, eider_result **out);
+
+void eider_result_destroy(eider_result *result);
+
+/* NULL when the query succeeded. */
+const char *eider_result_error(const eider_result *result);
+eider_error_type eider_result_error_type(const eider_result *result);
+
+uint64_t eider_column_count(const eider_result *result);
+const char *eider_column_name(const eider_result *result, uint64_t col);
+eider_type eider_column_type(const eider_result *result, uint64_t col);
+/* Full SQL type name of a column, e.g. "DECIMAL(18,3)" or "VARCHAR". */
+const char *eider_column_type_name(const eider_result *result, uint64_t col);
+uint64_t eider_row_count(const eider_result *result);
+/* Rows inserted/affected by INSERT, CREATE TABLE AS; 0 for other statements. */
+uint64_t eider_rows_changed(const eider_result *result);
+
+bool eider_value_is_null(const eider_result *result, uint64_t col, uint64_t row);
+/* Value accessors cast the stored value; a value that cannot be cast yields 0. */
+int64_t eider_value_int64(const eider_result *result, uint64_t col, uint64_t row);
+double eider_value_double(const eider_result *result, uint64_t col, uint64_t row);
+bool eider_value_bool(const eider_result *result, uint64_t col, uint64_t row);
+/* The value rendered as text (as CAST(x AS VARCHAR) would); NULL for SQL NULL.
+ * The caller frees the string with eider_free. */
+char *eider_value_text(const eider_result *result, uint64_t col, uint64_t row);
+
+/* Frees memory returned by the API (error strings, eider_value_text). */
+void eider_free(void *ptr);
+
+/* The library version, e.g. "0.1.0". */
+const char *eider_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

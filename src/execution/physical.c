@@ -1,0 +1,17 @@
+#include "execution/physical.h"
+
+#include <string.h>
+
+physical_op *physical_op_create(arena *a, const physical_op_vtable *vt, const logical_type *types,
+                                uint32_t column_count, error *err) {
+    physical_op *op = arena_alloc(a, sizeof *op, err);
+    if (!op) return NULL;
+    op->vt = vt;
+    op->column_count = column_count;
+    if (column_count) {
+        op->types = arena_alloc(a, sizeof(logical_type) * column_count, err);
+        if (!op->types) return NULL;
+        memcpy(op->types, types, sizeof(logical_type) * column_count);
+    }
+    return op;
+}

@@ -1,0 +1,37 @@
+/*
+ * database.h — the database and connection objects behind the public handles.
+ *
+ * A database owns the buffer pool, the catalog and the settings; connections borrow it. The
+ * catalog has its own lock; settings are guarded by settings_lock.
+ */
+#ifndef EIDER_DATABASE_H
+#define EIDER_DATABASE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "eider.h"
+#include "main/settings.h"
+#include "memory/pool.h"
+
+typedef struct catalog catalog;
+
+struct eider_database {
+    buffer_pool *pool;
+    catalog *catalog;
+    settings settings;
+    char *path; /* NULL for an in-memory database */
+    atomic_uint connection_count;
+};
+
+struct eider_connection {
+    eider_database *db;
+    atomic_bool interrupted; /* set by eider_interrupt, cleared when a query starts */
+};
+
+/* Runs the ';'-separated statements of sql on conn and fills result (already initialized with
+ * result_init) with the outcome of the last statement, or with the error of the failing one.
+ * Returns false when a statement failed. Implemented by the query engine (main/query.c). */
+bool query_execute(eider_connection *conn, const char *sql, eider_result *result);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * pool.h — the buffer pool: every byte that grows with the data lives in a pool block,
+ * counted per tag, under one memory_limit.
+ *
+ * Blocks come straight from mmap and go back with munmap, so the process's resident memory
+ * follows the pool's count. Code holds a block_handle; pool_pin returns the block's memory and
+ * keeps it resident, pool_unpin lets the pool evict it. Kinds of block:
+ *   BLOCK_TEMPORARY   intermediates and in-memory tables; eviction writes them to the temp
+ *                     directory (spill writer plugs in through pool_set_spill_hooks; without
+ *                     one, temporary blocks are never evicted)
+ *   BLOCK_DESTROYABLE scratch; eviction frees the memory and the owner rebuilds on next pin
+ *   BLOCK_PERSISTENT  a page of the database file; eviction drops it, a pin reads it back
+ *
+ * Before memory is taken, bytes are reserved: the pool evicts unpinned blocks (destroyable and
+ * persistent first, then temporary through the spill hooks) until the reservation fits, or fails
+ * with "Out of Memory Error: ..." naming the tag, the size asked for, the bytes in use and the
+ * limit. All functions are thread-safe.
+ *
+ * Blocks never hold absolute pointers into other blocks: only offsets or (block, offset) pairs,
+ * so eviction and reload need no fix-ups.
+ */
+#ifndef EIDER_POOL_H
+#define EIDER_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "memory/tags.h"
+
+#define POOL_BLOCK_SIZE ((size_t)256 * 1024) /* standard block */
+
+typedef struct buffer_pool buffer_pool;
+typedef struct block_handle block_handle;
+
+typedef enum block_kind { BLOCK_TEMPORARY, BLOCK_DESTROYABLE, BLOCK_PERSISTENT } block_kind;
+
+/* Creates a pool with the given limit in bytes. Owner: the database; destroy with pool_destroy,
+ * which frees every remaining block (and reports none should remain in debug builds). */
+buffer_pool *pool_create(uint64_t memory_limit);
+void pool_destroy(buffer_pool *pool);
+
+uint64_t pool_memory_limit(const buffer_pool *pool);
+/* Changes the limit. Lowering it below what is in use first evicts what it can; if the use still
+ * does not fit, nothing changes and an Invalid Input error explains why. */
+bool pool_set_memory_limit(buffer_pool *pool, uint64_t limit, error *err);
+
+/* Bytes in use, in all and per tag (resident bytes only; spilled bytes are in
+ * pool_tag_temporary_bytes). The per-tag counts always sum to pool_used_bytes. */
+uint64_t pool_used_bytes(const buffer_pool *pool);
+uint64_t pool_tag_used_bytes(const buffer_pool *pool, memory_tag tag);
+uint64_t pool_tag_temporary_bytes(const buffer_pool *pool, memory_tag tag);
+/* Number of blocks currently mapped (for tests: 0 after everything is freed). */
+uint64_t pool_block_count(const buffer_pool *pool);
+
+/* ---- reservations: counted bytes without a block ------------------------------------- */
+
+/* Reserves size bytes under tag, evicting if needed; fails with an Out of Memory error. */
+bool pool_reserve(buffer_pool *pool, memory_tag tag, uint64_t size, error *err);
+/* Gives back bytes reserved with pool_reserve. */
+void pool_release(buffer_pool *pool, memory_tag tag, uint64_t size);
+
+/* ---- blocks ------------------------------------------------------------------------------ */
+
+/* Allocates a block of `size` bytes (rounded up to the page size; POOL_BLOCK_SIZE for standard
+ * blocks) and returns it pinned once, with its memory zero-filled. On failure returns NULL and
+ * sets err. The caller owns the handle and frees it with block_free. */
+block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, size_t size, error *err);
+
+/* Pins the block (nestable) and returns its memory; reloads an evicted block first, which may
+ * need to reserve memory and so may fail (NULL + err). A destroyable block that was evicted
+ * comes back zero-filled and block_was_destroyed reports it. */
+void *block_pin(block_handle *block, error *err);
+/* Undoes one pin. An unpinned block may be evicted under memory pressure. */
+void block_unpin(block_handle *block);
+/* Memory of a block the caller knows is pinned (no reload, no failure). */
+void *block_data(const block_handle *block);
+size_t block_size(const block_handle *block);
+memory_tag block_tag(const block_handle *block);
+/* True once after a destroyable block came back from eviction empty; reading it resets it. */
+bool block_was_destroyed(block_handle *block);
+/* Frees the block (pinned or not): its memory is unmapped and its bytes leave the count at once. */
+void block_free(block_handle *block);
+
+/* ---- eviction hooks for spilling (the out-of-core layer plugs in here) ------------------ */
+
+typedef struct pool_spill_hooks {
+    void *ctx;
+    /* Writes the block's bytes somewhere and returns an opaque slot id; false + err on failure
+     * (e.g. the temp directory limit), in which case the block stays resident. */
+    bool (*write)(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err);
+    /* Reads a slot back into data and frees the slot. */
+    bool (*read)(void *ctx, uint64_t slot, void *data, size_t size, error *err);
+    /* Frees a slot of a block that is destroyed while spilled. */
+    void (*discard)(void *ctx, uint64_t slot, size_t size);
+} pool_spill_hooks;
+
+/* Installs (or with NULL removes) the spill hooks. Without hooks temporary blocks stay resident. */
+void pool_set_spill_hooks(buffer_pool *pool, const pool_spill_hooks *hooks);
+
+/* ---- metadata: counted malloc for long-lived small objects (tag METADATA) ---------------- */
+
+/* Like malloc/calloc/realloc/free/strdup but counted under METADATA in this pool. These never
+ * fail on the memory limit (metadata must not be refused halfway through a catalog change);
+ * they return NULL only when the system is out of memory. */
+void *pool_malloc(buffer_pool *pool, size_t size);
+void *pool_calloc(buffer_pool *pool, size_t count, size_t size);
+void *pool_realloc(buffer_pool *pool, void *ptr, size_t size);
+char *pool_strdup(buffer_pool *pool, const char *s);
+void pool_free(buffer_pool *pool, void *ptr);
+
+#endif
