@@ -77,12 +77,14 @@ typedef struct string_t {
     uint32_t length;
     union {
         char inlined[STRING_INLINE_LENGTH];
-        struct {
+        struct __attribute__((packed)) {
             char prefix[4];
-            const char *ptr;
+            const char *ptr; /* at offset 8 of the 8-aligned string_t: naturally aligned */
         } pointer;
     } value;
-} string_t;
+} __attribute__((aligned(8))) string_t;
+
+_Static_assert(sizeof(string_t) == 16, "string_t must be 16 bytes");
 
 static inline const char *string_data(const string_t *s) {
     return s->length <= STRING_INLINE_LENGTH ? s->value.inlined : s->value.pointer.ptr;

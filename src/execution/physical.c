@@ -2,12 +2,19 @@
 
 #include <string.h>
 
+static void destroy_op(void *ctx) {
+    physical_op *op = ctx;
+    if (op->vt->destroy) op->vt->destroy(op);
+}
+
 physical_op *physical_op_create(arena *a, const physical_op_vtable *vt, const logical_type *types,
                                 uint32_t column_count, error *err) {
     physical_op *op = arena_alloc(a, sizeof *op, err);
     if (!op) return NULL;
     op->vt = vt;
     op->column_count = column_count;
+    /* every operator is destroyed with the arena, whether its plan ran, failed or never ran */
+    if (!arena_defer(a, destroy_op, op, err)) return NULL;
     if (column_count) {
         op->types = arena_alloc(a, sizeof(logical_type) * column_count, err);
         if (!op->types) return NULL;

@@ -78,7 +78,9 @@ struct physical_op {
     uint64_t estimated_rows; /* planner's guess, 0 if unknown */
 };
 
-/* Allocates an operator node in the query arena with room for the output types. */
+/* Allocates an operator node in the query arena with room for the output types. The operator's
+ * destroy runs when the arena is destroyed or reset (operators created later are destroyed
+ * first), so a plan is released on every path without walking it. */
 physical_op *physical_op_create(arena *a, const physical_op_vtable *vt, const logical_type *types,
                                 uint32_t column_count, error *err);
 

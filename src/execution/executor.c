@@ -1,0 +1,234 @@
+#include "execution/executor.h"
+
+#include <string.h>
+
+const physical_op_vtable union_all_vtable = {.name = "UNION_ALL"};
+
+#define MAX_PIPELINES 256
+#define MAX_PIPELINE_OPS 64
+
+typedef struct pipeline {
+    physical_op *source;
+    physical_op *ops[MAX_PIPELINE_OPS]; /* streaming operators, in the order data flows */
+    uint32_t op_count;
+    physical_op *sink;
+    bool done;
+} pipeline;
+
+typedef struct sink_info {
+    physical_op *op;
+    uint32_t pending;   /* pipelines still to run into this sink */
+    bool initialized;
+    bool finalized;
+    bool source_initialized;
+} sink_info;
+
+typedef struct plan_pipelines {
+    pipeline *pipes[MAX_PIPELINES];
+    uint32_t count;
+    sink_info sinks[MAX_PIPELINES];
+    uint32_t sink_count;
+    arena *arena;
+} plan_pipelines;
+
+static bool is_sink(const physical_op *op) { return op->vt->sink != NULL; }
+static bool is_source(const physical_op *op) { return op->vt->get_data != NULL; }
+static bool is_streaming(const physical_op *op) { return op->vt->execute != NULL; }
+
+static sink_info *find_sink(plan_pipelines *pp, physical_op *op) {
+    for (uint32_t i = 0; i < pp->sink_count; i++)
+        if (pp->sinks[i].op == op) return &pp->sinks[i];
+    return NULL;
+}
+
+static pipeline *new_pipeline(plan_pipelines *pp, physical_op *sink, error *err) {
+    if (pp->count == MAX_PIPELINES || pp->sink_count == MAX_PIPELINES) {
+        error_set(err, EIDER_ERROR_NOT_IMPLEMENTED, "query too complex: more than %d pipelines", MAX_PIPELINES);
+        return NULL;
+    }
+    pipeline *p = arena_alloc(pp->arena, sizeof *p, err);
+    if (!p) return NULL;
+    p->sink = sink;
+    pp->pipes[pp->count++] = p;
+    sink_info *si = find_sink(pp, sink);
+    if (!si) {
+        si = &pp->sinks[pp->sink_count++];
+        memset(si, 0, sizeof *si);
+        si->op = sink;
+    }
+    si->pending++;
+    return p;
+}
+
+static bool prepend_op(pipeline *p, physical_op *op, error *err) {
+    if (p->op_count == MAX_PIPELINE_OPS)
+        return error_set(err, EIDER_ERROR_NOT_IMPLEMENTED, "query too complex: pipeline too long");
+    memmove(p->ops + 1, p->ops, sizeof(p->ops[0]) * p->op_count);
+    p->ops[0] = op;
+    p->op_count++;
+    return true;
+}
+
+static bool build(plan_pipelines *pp, physical_op *op, pipeline *current, error *err) {
+    if (op->vt == &union_all_vtable) {
+        pipeline *fork = new_pipeline(pp, current->sink, err);
+        if (!fork) return false;
+        memcpy(fork->ops, current->ops, sizeof(current->ops[0]) * current->op_count);
+        fork->op_count = current->op_count;
+        return build(pp, op->children[1], fork, err) && build(pp, op->children[0], current, err);
+    }
+    if (is_streaming(op)) {
+        if (!prepend_op(current, op, err)) return false;
+        if (is_sink(op)) { /* join-like: children[1] is sunk first */
+            pipeline *b = new_pipeline(pp, op, err);
+            if (!b || !build(pp, op->children[1], b, err)) return false;
+        }
+        return build(pp, op->children[0], current, err);
+    }
+    if (is_source(op)) {
+        current->source = op;
+        if (is_sink(op)) {
+            pipeline *child = new_pipeline(pp, op, err);
+            if (!child || !build(pp, op->children[0], child, err)) return false;
+        }
+        return true;
+    }
+    return error_set(err, EIDER_ERROR_INTERNAL, "operator %s cannot be placed in a pipeline", op->vt->name);
+}
+
+/* A pipeline may run once every sink it reads from is finalized. */
+static bool ready(plan_pipelines *pp, pipeline *p) {
+    if (is_sink(p->source)) {
+        sink_info *si = find_sink(pp, p->source);
+        if (si && !si->finalized) return false;
+    }
+    for (uint32_t i = 0; i < p->op_count; i++) {
+        if (!is_sink(p->ops[i])) continue;
+        sink_info *si = find_sink(pp, p->ops[i]);
+        if (si && !si->finalized) return false;
+    }
+    return true;
+}
+
+typedef struct run_state {
+    exec_context *ctx;
+    pipeline *p;
+    void *op_locals[MAX_PIPELINE_OPS];
+    chunk *op_out[MAX_PIPELINE_OPS];
+    void *sink_local;
+    bool finished; /* an operator said no more output will come */
+} run_state;
+
+static bool check_interrupt(exec_context *ctx, error *err) {
+    if (ctx->interrupted && atomic_load(ctx->interrupted))
+        return error_set(err, EIDER_ERROR_INTERRUPTED, "Interrupted!");
+    return true;
+}
+
+static bool push(run_state *rs, chunk *in, uint32_t idx, error *err) {
+    pipeline *p = rs->p;
+    if (idx == p->op_count) {
+        if (in->count == 0) return true;
+        return p->sink->vt->sink(p->sink, rs->ctx, rs->sink_local, in, err);
+    }
+    physical_op *op = p->ops[idx];
+    chunk *out = rs->op_out[idx];
+    for (;;) {
+        chunk_reset(out);
+        op_result r = op->vt->execute(op, rs->ctx, rs->op_locals[idx], in, out, err);
+        if (r == OP_ERROR) return false;
+        if (out->count > 0 && !push(rs, out, idx + 1, err)) return false;
+        if (rs->finished) return true;
+        if (r == OP_FINISHED) {
+            rs->finished = true;
+            return true;
+        }
+        if (r == OP_NEED_MORE_INPUT) return true;
+        if (!check_interrupt(rs->ctx, err)) return false;
+    }
+}
+
+static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, error *err) {
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    rs.ctx = ctx;
+    rs.p = p;
+    sink_info *si = find_sink(pp, p->sink);
+    if (!si->initialized) {
+        if (p->sink->vt->sink_init && !p->sink->vt->sink_init(p->sink, ctx, err)) return false;
+        si->initialized = true;
+    }
+    sink_info *src_info = is_sink(p->source) ? find_sink(pp, p->source) : NULL;
+    bool src_initialized = src_info ? src_info->source_initialized : false;
+    if (!src_initialized) {
+        if (p->source->vt->source_init && !p->source->vt->source_init(p->source, ctx, err)) return false;
+        if (src_info) src_info->source_initialized = true;
+    }
+    bool ok = true;
+    void *source_local = NULL;
+    chunk *source_chunk = NULL;
+    if (p->source->vt->source_local_init) {
+        source_local = p->source->vt->source_local_init(p->source, ctx, err);
+        if (error_is_set(err)) ok = false;
+    }
+    if (ok) ok = (source_chunk = chunk_create(ctx->arena, p->source->types, p->source->column_count, err)) != NULL;
+    for (uint32_t i = 0; ok && i < p->op_count; i++) {
+        physical_op *op = p->ops[i];
+        if (op->vt->op_local_init) {
+            rs.op_locals[i] = op->vt->op_local_init(op, ctx, err);
+            if (error_is_set(err)) ok = false;
+        }
+        if (ok) ok = (rs.op_out[i] = chunk_create(ctx->arena, op->types, op->column_count, err)) != NULL;
+    }
+    if (ok && p->sink->vt->sink_local_init) {
+        rs.sink_local = p->sink->vt->sink_local_init(p->sink, ctx, err);
+        if (error_is_set(err)) ok = false;
+    }
+    while (ok && !rs.finished) {
+        ok = check_interrupt(ctx, err);
+        if (!ok) break;
+        chunk_reset(source_chunk);
+        ok = p->source->vt->get_data(p->source, ctx, source_local, source_chunk, err);
+        if (!ok || source_chunk->count == 0) break;
+        ok = push(&rs, source_chunk, 0, err);
+    }
+    if (ok && p->sink->vt->combine) ok = p->sink->vt->combine(p->sink, ctx, rs.sink_local, err);
+    /* local states and chunks go away on every path */
+    if (rs.sink_local && p->sink->vt->sink_local_destroy) p->sink->vt->sink_local_destroy(p->sink, rs.sink_local);
+    for (uint32_t i = 0; i < p->op_count; i++) {
+        if (rs.op_locals[i] && p->ops[i]->vt->op_local_destroy) p->ops[i]->vt->op_local_destroy(p->ops[i], rs.op_locals[i]);
+        if (rs.op_out[i]) chunk_destroy(rs.op_out[i]);
+    }
+    if (source_local && p->source->vt->source_local_destroy) p->source->vt->source_local_destroy(p->source, source_local);
+    if (source_chunk) chunk_destroy(source_chunk);
+    if (!ok) return false;
+    p->done = true;
+    if (--si->pending == 0) {
+        if (p->sink->vt->finalize && !p->sink->vt->finalize(p->sink, ctx, err)) return false;
+        si->finalized = true;
+    }
+    return true;
+}
+
+bool executor_run(exec_context *ctx, physical_op *root, error *err) {
+    if (!is_sink(root)) return error_set(err, EIDER_ERROR_INTERNAL, "plan root %s is not a sink", root->vt->name);
+    plan_pipelines pp;
+    memset(&pp, 0, sizeof pp);
+    pp.arena = ctx->arena;
+    pipeline *top = new_pipeline(&pp, root, err);
+    if (!top || !build(&pp, root->children[0], top, err)) return false;
+    /* pipelines created later are dependencies of earlier ones: scan from the end */
+    for (uint32_t remaining = pp.count; remaining > 0;) {
+        bool progressed = false;
+        for (uint32_t i = pp.count; i-- > 0;) {
+            pipeline *p = pp.pipes[i];
+            if (p->done || !ready(&pp, p)) continue;
+            if (!run_pipeline(&pp, p, ctx, err)) return false;
+            remaining--;
+            progressed = true;
+            break;
+        }
+        if (!progressed) return error_set(err, EIDER_ERROR_INTERNAL, "pipelines have a dependency cycle");
+    }
+    return true;
+}

@@ -1,0 +1,21 @@
+/*
+ * executor.h — cuts a physical plan into pipelines and runs them.
+ *
+ * The root of the plan must be a sink (result collector, insert, create-table-as). A pipeline
+ * runs when every sink it reads from (its source, a join's build side) has been finalized; a sink
+ * is finalized once the last pipeline feeding it has run. Each pipeline run gets local states
+ * for its source, operators and sink; the structure is the one morsel-driven parallelism uses
+ * (N threads each running the pipeline with their own local states).
+ */
+#ifndef EIDER_EXECUTOR_H
+#define EIDER_EXECUTOR_H
+
+#include "execution/physical.h"
+
+/* Marks an operator as UNION ALL: its two children feed the same consumer. */
+extern const physical_op_vtable union_all_vtable;
+
+/* Runs the plan to completion. The operators are destroyed with the arena they live in. */
+bool executor_run(exec_context *ctx, physical_op *root, error *err);
+
+#endif

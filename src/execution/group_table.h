@@ -1,0 +1,66 @@
+/*
+ * group_table.h — the hash table of the hash aggregate: one row per distinct key (rows in pool
+ * blocks, see row_layout.h) and a linear-probing directory of (hash, row) entries in its own pool
+ * block, doubled when half full.
+ *
+ * A row is: the key's hash (8 bytes), the key values and validity, then the aggregate states.
+ * Keys compare column-wise, NULL equal to NULL. The stored hash lets the table grow without
+ * rehashing keys, and lets a later milestone partition rows by hash bits.
+ */
+#ifndef EIDER_GROUP_TABLE_H
+#define EIDER_GROUP_TABLE_H
+
+#include "execution/row_layout.h"
+#include "function/aggregate.h"
+
+typedef struct group_entry {
+    uint64_t hash;
+    uint8_t *row; /* NULL: empty slot */
+} group_entry;
+
+/* What a table's rows hold; shared read-only by all tables of one operator. */
+typedef struct group_shape {
+    row_layout layout;                   /* header 8 bytes (hash); the key columns; states as extra */
+    const aggregate_function *functions; /* states to initialize in each new row */
+    const uint32_t *state_offsets;       /* byte offset of each function's state in a row */
+    uint32_t function_count;
+} group_shape;
+
+/* Per-caller scratch for probing one chunk (VECTOR_SIZE rows). */
+typedef struct group_scratch {
+    uint64_t hashes[VECTOR_SIZE];
+    uint64_t slots[VECTOR_SIZE];
+    uint32_t sel[VECTOR_SIZE];
+    uint32_t compare[VECTOR_SIZE];
+    uint32_t no_match[VECTOR_SIZE];
+    uint32_t fresh[VECTOR_SIZE];
+    uint8_t *groups[VECTOR_SIZE]; /* result: the group row of each input row */
+} group_scratch;
+
+typedef struct group_table {
+    const group_shape *shape;
+    buffer_pool *pool;
+    memory_tag tag;
+    row_store rows;
+    string_heap strings;
+    block_handle *directory_block;
+    group_entry *directory;
+    uint64_t capacity; /* slots, a power of two (0 before the first insert) */
+    uint64_t count;    /* groups */
+} group_table;
+
+/* Owner: the caller; group_table_free frees every block. No memory is taken until the first
+ * insert. */
+void group_table_init(group_table *t, const group_shape *shape, buffer_pool *pool, memory_tag tag);
+void group_table_free(group_table *t);
+/* Swaps the contents of two tables of the same shape. */
+void group_table_swap(group_table *a, group_table *b);
+
+/* Finds or creates the group of each input row i < count, whose key is keys[j] row i
+ * (j < key columns of the shape), with hash s->hashes[i] (the caller fills it, e.g. with
+ * key_hash_vectors). New groups get their keys copied (strings too) and their states initialized.
+ * The group row of input row i is left in s->groups[i]. */
+bool group_table_find_or_create(group_table *t, const vector *const *keys, uint32_t count, group_scratch *s,
+                                error *err);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * hash_aggregate.c — GROUP BY / DISTINCT / aggregates over group tables (group_table.h).
+ *
+ * Each thread sinks into its own group table (and one distinct table per DISTINCT aggregate,
+ * keyed by the group columns plus the argument). combine merges a thread's tables into the
+ * global ones under a mutex: the first one is adopted whole, later ones are re-inserted in
+ * batches and their states merged with the functions' combine. finalize feeds the distinct
+ * (group, argument) pairs to their aggregates. The source emits the global table block by block.
+ */
+#include "execution/hash_aggregate.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "execution/group_table.h"
+#include "execution/key_hash.h"
+
+typedef struct agg_params {
+    uint32_t group_count;
+    uint32_t *group_columns;
+    uint32_t aggregate_count;
+    aggregate_spec *aggregates;
+    aggregate_function *functions; /* aggregates[a].fn, contiguous, for the shape */
+    uint32_t *state_offsets;
+    group_shape main_shape;
+    group_shape *distinct_shapes; /* per aggregate; used where aggregates[a].distinct */
+    bool has_distinct;
+} agg_params;
+
+typedef struct arena_link {
+    struct arena_link *next;
+    arena *strings;
+} arena_link;
+
+/* Scratch for re-inserting rows of one table into another. */
+typedef struct agg_scratch {
+    group_scratch probe;
+    uint8_t *source_rows[VECTOR_SIZE];
+    void *states[VECTOR_SIZE];
+    const vector *keys[]; /* group_count + 1 entries */
+} agg_scratch;
+
+typedef struct agg_global {
+    pthread_mutex_t lock;
+    bool lock_initialized;
+    group_table main;
+    group_table *distinct; /* aggregate_count tables */
+    arena *strings;        /* strings of states created in finalize */
+    arena_link *arenas;    /* string arenas of the combined thread-local states */
+} agg_global;
+
+typedef struct agg_local {
+    buffer_pool *pool;
+    group_table main;
+    group_table *distinct; /* aggregate_count tables, after the struct */
+    arena *strings;
+    vector *vectors;       /* group_count + 1 scratch vectors for merging */
+    agg_scratch *scratch;
+} agg_local;
+
+typedef struct agg_source_state {
+    atomic_uint next_block;
+} agg_source_state;
+
+typedef struct agg_source_local {
+    buffer_pool *pool;
+    uint32_t block;
+    uint64_t position;
+    bool has_block;
+    arena *strings;
+    uint8_t *rows[VECTOR_SIZE];
+} agg_source_local;
+
+static bool oom(error *err, const char *what) {
+    return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
+}
+
+/* ---- scratch ---------------------------------------------------------------------------- */
+
+static size_t scratch_size(const agg_params *p) {
+    return sizeof(agg_scratch) + sizeof(const vector *) * (p->group_count + 1);
+}
+
+/* Scratch vectors: group_count + 1 vectors with room for VECTOR_SIZE values of any type. */
+static bool vectors_alloc(buffer_pool *pool, uint32_t count, vector **out, error *err) {
+    vector *v = pool_calloc(pool, count, sizeof(vector) + VECTOR_SIZE * sizeof(string_t));
+    if (!v) return oom(err, "aggregate scratch vectors");
+    uint8_t *data = (uint8_t *)(v + count);
+    for (uint32_t i = 0; i < count; i++) v[i].data = data + (size_t)i * VECTOR_SIZE * sizeof(string_t);
+    *out = v;
+    return true;
+}
+
+/* ---- merging tables ----------------------------------------------------------------------- */
+
+/* Re-inserts every row of src into dst; with merge_states, src's states are combined into
+ * dst's (the non-distinct aggregates). src is left as it was. */
+static bool agg_merge_table(const agg_params *p, group_table *dst, group_table *src, vector *vectors,
+                            agg_scratch *s, bool merge_states, aggregate_context *actx, error *err) {
+    if (src->count == 0) return true;
+    if (dst->count == 0) {
+        group_table_swap(dst, src);
+        return true;
+    }
+    const row_layout *l = &src->shape->layout;
+    for (uint32_t c = 0; c < l->column_count; c++) {
+        vectors[c].type = l->types[c];
+        s->keys[c] = &vectors[c];
+    }
+    for (uint32_t b = 0; b < src->rows.blocks.count; b++) {
+        block_entry *e = &src->rows.blocks.entries[b];
+        for (uint64_t start = 0; start < e->used; start += VECTOR_SIZE) {
+            uint32_t n = (uint32_t)(e->used - start < VECTOR_SIZE ? e->used - start : VECTOR_SIZE);
+            for (uint32_t k = 0; k < n; k++) {
+                s->source_rows[k] = e->data + (start + k) * l->width;
+                memcpy(&s->probe.hashes[k], s->source_rows[k], sizeof(uint64_t));
+            }
+            for (uint32_t c = 0; c < l->column_count; c++) row_gather(l, c, s->source_rows, n, &vectors[c], 0);
+            if (!group_table_find_or_create(dst, s->keys, n, &s->probe, err)) return false;
+            if (!merge_states) continue;
+            for (uint32_t a = 0; a < p->aggregate_count; a++) {
+                if (p->aggregates[a].distinct) continue;
+                const aggregate_function *fn = &p->functions[a];
+                uint32_t off = p->state_offsets[a];
+                for (uint32_t k = 0; k < n; k++)
+                    if (!fn->combine(s->probe.groups[k] + off, s->source_rows[k] + off, actx)) return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* ---- sink ------------------------------------------------------------------------------ */
+
+static bool agg_sink_init(physical_op *op, exec_context *ctx, error *err) {
+    agg_params *p = op->params;
+    agg_global *g = arena_alloc(ctx->arena, sizeof *g, err);
+    if (!g) return false;
+    g->distinct = arena_alloc(ctx->arena, sizeof(group_table) * (p->aggregate_count ? p->aggregate_count : 1), err);
+    if (!g->distinct) return false;
+    group_table_init(&g->main, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        group_table_init(&g->distinct[a], &p->distinct_shapes[a], ctx->pool, TAG_HASH_TABLE);
+    g->strings = arena_create(ctx->pool, TAG_HASH_TABLE);
+    if (!g->strings) return oom(err, "aggregate string arena");
+    pthread_mutex_init(&g->lock, NULL);
+    g->lock_initialized = true;
+    op->sink_state = g;
+    return true;
+}
+
+static void agg_sink_local_destroy(physical_op *op, void *local) {
+    agg_params *p = op->params;
+    agg_local *l = local;
+    if (!l) return;
+    group_table_free(&l->main);
+    for (uint32_t a = 0; a < p->aggregate_count; a++) group_table_free(&l->distinct[a]);
+    if (l->strings) arena_destroy(l->strings);
+    if (l->vectors) pool_free(l->pool, l->vectors);
+    if (l->scratch) pool_free(l->pool, l->scratch);
+    pool_free(l->pool, l);
+}
+
+static void *agg_sink_local_init(physical_op *op, exec_context *ctx, error *err) {
+    agg_params *p = op->params;
+    agg_local *l = pool_calloc(ctx->pool, 1, sizeof *l + sizeof(group_table) * p->aggregate_count);
+    if (!l) {
+        oom(err, "aggregate local state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    l->distinct = (group_table *)(l + 1);
+    group_table_init(&l->main, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        group_table_init(&l->distinct[a], &p->distinct_shapes[a], ctx->pool, TAG_HASH_TABLE);
+    l->scratch = pool_calloc(ctx->pool, 1, scratch_size(p));
+    l->strings = arena_create(ctx->pool, TAG_HASH_TABLE);
+    if (!l->scratch || !l->strings || !vectors_alloc(ctx->pool, p->group_count + 1, &l->vectors, err)) {
+        oom(err, "aggregate local state");
+        agg_sink_local_destroy(op, l);
+        return NULL;
+    }
+    return l;
+}
+
+static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
+    (void)ctx;
+    agg_params *p = op->params;
+    agg_local *l = local;
+    agg_scratch *s = l->scratch;
+    uint32_t n = in->count;
+    if (n == 0) return true;
+    for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
+    key_hash_vectors(s->keys, p->group_count, n, s->probe.hashes);
+    if (!group_table_find_or_create(&l->main, s->keys, n, &s->probe, err)) return false;
+    aggregate_context actx = {l->strings, err};
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        const aggregate_spec *spec = &p->aggregates[a];
+        if (spec->distinct) continue;
+        uint32_t off = p->state_offsets[a];
+        for (uint32_t i = 0; i < n; i++) s->states[i] = s->probe.groups[i] + off;
+        const vector *arg = spec->arg_column >= 0 ? &in->columns[spec->arg_column] : NULL;
+        if (!p->functions[a].update(s->states, arg, n, &actx)) {
+            if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", p->functions[a].name);
+            return false;
+        }
+    }
+    if (!p->has_distinct) return true;
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        const aggregate_spec *spec = &p->aggregates[a];
+        if (!spec->distinct) continue;
+        s->keys[p->group_count] = &in->columns[spec->arg_column];
+        key_hash_vectors(s->keys, p->group_count + 1, n, s->probe.hashes);
+        if (!group_table_find_or_create(&l->distinct[a], s->keys, n, &s->probe, err)) return false;
+    }
+    return true;
+}
+
+static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *err) {
+    agg_params *p = op->params;
+    agg_global *g = op->sink_state;
+    agg_local *l = local;
+    if (!l) return true;
+    /* the states may point into the thread's string arena: it lives on with the global state */
+    arena_link *link = pool_malloc(ctx->pool, sizeof *link);
+    if (!link) return oom(err, "aggregate arena list");
+    pthread_mutex_lock(&g->lock);
+    link->strings = l->strings;
+    link->next = g->arenas;
+    g->arenas = link;
+    l->strings = NULL;
+    aggregate_context actx = {link->strings, err};
+    bool ok = agg_merge_table(p, &g->main, &l->main, l->vectors, l->scratch, true, &actx, err);
+    for (uint32_t a = 0; ok && a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct)
+            ok = agg_merge_table(p, &g->distinct[a], &l->distinct[a], l->vectors, l->scratch, false, &actx, err);
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+/* Feeds the distinct (group, argument) pairs of aggregate a to its states. */
+static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, vector *vectors, agg_scratch *s,
+                              error *err) {
+    group_table *t = &g->distinct[a];
+    const row_layout *l = &t->shape->layout;
+    const aggregate_function *fn = &p->functions[a];
+    aggregate_context actx = {g->strings, err};
+    for (uint32_t c = 0; c < l->column_count; c++) {
+        vectors[c].type = l->types[c];
+        s->keys[c] = &vectors[c];
+    }
+    uint32_t off = p->state_offsets[a];
+    for (uint32_t b = 0; b < t->rows.blocks.count; b++) {
+        block_entry *e = &t->rows.blocks.entries[b];
+        for (uint64_t start = 0; start < e->used; start += VECTOR_SIZE) {
+            uint32_t n = (uint32_t)(e->used - start < VECTOR_SIZE ? e->used - start : VECTOR_SIZE);
+            for (uint32_t k = 0; k < n; k++) s->source_rows[k] = e->data + (start + k) * l->width;
+            for (uint32_t c = 0; c < l->column_count; c++) row_gather(l, c, s->source_rows, n, &vectors[c], 0);
+            key_hash_vectors(s->keys, p->group_count, n, s->probe.hashes);
+            if (!group_table_find_or_create(&g->main, s->keys, n, &s->probe, err)) return false;
+            for (uint32_t k = 0; k < n; k++) s->states[k] = s->probe.groups[k] + off;
+            if (!fn->update(s->states, &vectors[p->group_count], n, &actx)) {
+                if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", fn->name);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
+    agg_params *p = op->params;
+    agg_global *g = op->sink_state;
+    agg_scratch *s = arena_alloc(ctx->arena, scratch_size(p), err);
+    vector *vectors = s ? arena_alloc(ctx->arena, (sizeof(vector) + VECTOR_SIZE * sizeof(string_t)) * (p->group_count + 1), err) : NULL;
+    if (!vectors) return false;
+    uint8_t *data = (uint8_t *)(vectors + p->group_count + 1);
+    for (uint32_t i = 0; i <= p->group_count; i++) vectors[i].data = data + (size_t)i * VECTOR_SIZE * sizeof(string_t);
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        if (!p->aggregates[a].distinct) continue;
+        if (!agg_feed_distinct(p, g, a, vectors, s, err)) return false;
+        group_table_free(&g->distinct[a]); /* no longer needed */
+    }
+    if (p->group_count == 0 && g->main.count == 0) { /* one row, also for empty input */
+        s->probe.hashes[0] = 0;
+        if (!group_table_find_or_create(&g->main, s->keys, 1, &s->probe, err)) return false;
+    }
+    return true;
+}
+
+/* ---- source ------------------------------------------------------------------------------ */
+
+static bool agg_source_init(physical_op *op, exec_context *ctx, error *err) {
+    agg_source_state *st = arena_alloc(ctx->arena, sizeof *st, err);
+    if (!st) return false;
+    atomic_init(&st->next_block, 0);
+    op->source_state = st;
+    return true;
+}
+
+static void *agg_source_local_init(physical_op *op, exec_context *ctx, error *err) {
+    (void)op;
+    agg_source_local *l = pool_calloc(ctx->pool, 1, sizeof *l);
+    if (!l) {
+        oom(err, "aggregate source state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    l->strings = arena_create(ctx->pool, TAG_HASH_TABLE);
+    if (!l->strings) {
+        pool_free(ctx->pool, l);
+        oom(err, "aggregate source state");
+        return NULL;
+    }
+    return l;
+}
+
+static void agg_source_local_destroy(physical_op *op, void *local) {
+    (void)op;
+    agg_source_local *l = local;
+    if (!l) return;
+    arena_destroy(l->strings);
+    pool_free(l->pool, l);
+}
+
+static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
+    (void)ctx;
+    agg_params *p = op->params;
+    agg_global *g = op->sink_state;
+    agg_source_state *st = op->source_state;
+    agg_source_local *l = local;
+    const block_list *blocks = &g->main.rows.blocks;
+    const row_layout *layout = &p->main_shape.layout;
+    out->count = 0;
+    for (;;) {
+        if (l->has_block && l->position < blocks->entries[l->block].used) break;
+        unsigned b = atomic_fetch_add(&st->next_block, 1);
+        if (b >= blocks->count) return true;
+        l->block = b;
+        l->position = 0;
+        l->has_block = true;
+    }
+    const block_entry *e = &blocks->entries[l->block];
+    uint64_t left = e->used - l->position;
+    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
+    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (l->position + k) * layout->width;
+    l->position += n;
+    for (uint32_t j = 0; j < p->group_count; j++) row_gather(layout, j, l->rows, n, &out->columns[j], 0);
+    aggregate_context actx = {l->strings, err};
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        const aggregate_function *fn = &p->functions[a];
+        vector *v = &out->columns[p->group_count + a];
+        uint32_t off = p->state_offsets[a];
+        for (uint32_t k = 0; k < n; k++) {
+            if (!fn->finalize(l->rows[k] + off, v, k, out, &actx)) {
+                if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", fn->name);
+                return false;
+            }
+        }
+    }
+    out->count = n;
+    return true;
+}
+
+/* ---- destroy ------------------------------------------------------------------------------ */
+
+static void agg_destroy(physical_op *op) {
+    agg_params *p = op->params;
+    agg_global *g = op->sink_state;
+    if (!g) return;
+    group_table_free(&g->main);
+    for (uint32_t a = 0; a < p->aggregate_count; a++) group_table_free(&g->distinct[a]);
+    buffer_pool *pool = g->main.pool;
+    while (g->arenas) {
+        arena_link *next = g->arenas->next;
+        arena_destroy(g->arenas->strings);
+        pool_free(pool, g->arenas);
+        g->arenas = next;
+    }
+    if (g->strings) arena_destroy(g->strings);
+    if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
+    op->sink_state = NULL;
+    op->source_state = NULL;
+}
+
+static const physical_op_vtable hash_aggregate_vtable = {
+    .name = "HASH_GROUP_BY",
+    .source_init = agg_source_init,
+    .source_local_init = agg_source_local_init,
+    .get_data = agg_get_data,
+    .source_local_destroy = agg_source_local_destroy,
+    .sink_init = agg_sink_init,
+    .sink_local_init = agg_sink_local_init,
+    .sink = agg_sink,
+    .combine = agg_combine,
+    .sink_local_destroy = agg_sink_local_destroy,
+    .finalize = agg_finalize,
+    .destroy = agg_destroy,
+};
+
+/* ---- construction ---------------------------------------------------------------------------- */
+
+physical_op *hash_aggregate_create(arena *a, physical_op *child, const uint32_t *group_columns, uint32_t group_count,
+                                   const aggregate_spec *aggregates, uint32_t aggregate_count, error *err) {
+    const logical_type *in_types = child->types;
+    for (uint32_t j = 0; j < group_count; j++)
+        if (group_columns[j] >= child->column_count)
+            return error_set(err, EIDER_ERROR_INTERNAL, "group column %u out of range", group_columns[j]), NULL;
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        int32_t c = aggregates[i].arg_column;
+        if (c >= (int32_t)child->column_count || (aggregates[i].distinct && c < 0))
+            return error_set(err, EIDER_ERROR_INTERNAL, "aggregate argument column %d out of range", c), NULL;
+    }
+    uint32_t out_count = group_count + aggregate_count;
+    logical_type *types = arena_alloc(a, sizeof(logical_type) * (out_count + 1), err);
+    agg_params *p = arena_alloc(a, sizeof *p, err);
+    if (!types || !p) return NULL;
+    for (uint32_t j = 0; j < group_count; j++) types[j] = in_types[group_columns[j]];
+    for (uint32_t i = 0; i < aggregate_count; i++) types[group_count + i] = aggregates[i].fn.result_type;
+    physical_op *op = physical_op_create(a, &hash_aggregate_vtable, types, out_count, err);
+    if (!op) return NULL;
+
+    p->group_count = group_count;
+    p->aggregate_count = aggregate_count;
+    p->group_columns = arena_alloc(a, sizeof(uint32_t) * (group_count + 1), err);
+    p->aggregates = arena_alloc(a, sizeof(aggregate_spec) * (aggregate_count + 1), err);
+    p->functions = arena_alloc(a, sizeof(aggregate_function) * (aggregate_count + 1), err);
+    p->state_offsets = arena_alloc(a, sizeof(uint32_t) * (aggregate_count + 1), err);
+    p->distinct_shapes = arena_alloc(a, sizeof(group_shape) * (aggregate_count + 1), err);
+    if (!p->group_columns || !p->aggregates || !p->functions || !p->state_offsets || !p->distinct_shapes) return NULL;
+    if (group_count) memcpy(p->group_columns, group_columns, sizeof(uint32_t) * group_count);
+    if (aggregate_count) memcpy(p->aggregates, aggregates, sizeof(aggregate_spec) * aggregate_count);
+
+    /* states are 16-byte aligned (a state may hold an __int128): rows are a multiple of 16 bytes
+     * and blocks are page aligned */
+    uint64_t state_bytes = 0;
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        p->functions[i] = aggregates[i].fn;
+        if (aggregates[i].distinct) p->has_distinct = true;
+        state_bytes += (aggregates[i].fn.state_size + 15) & ~15u;
+    }
+    /* group key types come first in the output types */
+    if (!row_layout_init(&p->main_shape.layout, a, types, group_count, sizeof(uint64_t),
+                         (uint32_t)state_bytes + (aggregate_count ? 8 : 0), err))
+        return NULL;
+    row_layout *ml = &p->main_shape.layout;
+    uint32_t off = (ml->extra_offset + 15) & ~15u;
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        p->state_offsets[i] = off;
+        off += (aggregates[i].fn.state_size + 15) & ~15u;
+    }
+    if (aggregate_count) ml->width = (ml->width + 15) & ~15u;
+    p->main_shape.functions = p->functions;
+    p->main_shape.state_offsets = p->state_offsets;
+    p->main_shape.function_count = aggregate_count;
+
+    logical_type *dtypes = arena_alloc(a, sizeof(logical_type) * (group_count + 1), err);
+    if (!dtypes) return NULL;
+    memcpy(dtypes, types, sizeof(logical_type) * group_count);
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        group_shape *ds = &p->distinct_shapes[i];
+        memset(ds, 0, sizeof *ds);
+        uint32_t cols = group_count;
+        if (aggregates[i].distinct) dtypes[cols++] = in_types[aggregates[i].arg_column];
+        if (!row_layout_init(&ds->layout, a, dtypes, cols, sizeof(uint64_t), 0, err)) return NULL;
+    }
+    op->params = p;
+    op->children[0] = child;
+    op->child_count = 1;
+    op->estimated_rows = child->estimated_rows;
+    return op;
+}

@@ -1,0 +1,393 @@
+/*
+ * hash_join.c — equality hash join.
+ *
+ * Build (sink): each thread appends the build rows whose keys are all non-NULL, with their key
+ * hash, to its own row store; combine moves the thread's blocks into the global store (no copy).
+ * finalize links every row into a chained hash table: a directory of row pointers in its own
+ * pool block, a power of two at least twice the row count; a row's header holds its hash and the
+ * next row of its chain.
+ *
+ * Probe (streaming): hashes a chunk's keys, then walks the chains of all rows together, one step
+ * per round: rows whose candidate has the same hash compare keys column-wise; matches are emitted
+ * as (probe row, build row) pairs. A round starts only while the output chunk has room for one
+ * match per active row, so one input chunk may produce several output chunks.
+ */
+#include "execution/hash_join.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "execution/key_hash.h"
+#include "execution/row_layout.h"
+
+#define JOIN_HEADER 16 /* hash, next row */
+
+typedef struct join_params {
+    join_type type;
+    uint32_t key_count;
+    uint32_t *probe_keys;
+    uint32_t *build_keys;
+    uint32_t probe_columns, build_columns;
+    row_layout layout; /* build rows: every build column */
+} join_params;
+
+typedef struct join_global {
+    pthread_mutex_t lock;
+    bool lock_initialized;
+    row_store rows;
+    string_heap strings;
+    block_handle *directory_block;
+    uint8_t **directory;
+    uint64_t mask;
+} join_global;
+
+typedef struct join_build_local {
+    buffer_pool *pool;
+    row_store rows;
+    string_heap strings;
+    uint64_t hashes[VECTOR_SIZE];
+    uint8_t *row_ptrs[VECTOR_SIZE];
+    uint32_t sel[VECTOR_SIZE];
+    const vector *keys[];
+} join_build_local;
+
+typedef enum probe_phase { PROBE_START, PROBE_MATCHING, PROBE_LEFT_TAIL } probe_phase;
+
+typedef struct join_probe_local {
+    buffer_pool *pool;
+    probe_phase phase;
+    uint32_t n_active;
+    uint64_t hashes[VECTOR_SIZE];
+    uint8_t *ptrs[VECTOR_SIZE]; /* current chain position of each probe row */
+    uint8_t found[VECTOR_SIZE];
+    uint32_t active[VECTOR_SIZE];
+    uint32_t compare[VECTOR_SIZE];
+    uint32_t no_match[VECTOR_SIZE];
+    uint32_t out_sel[VECTOR_SIZE];
+    uint8_t *out_rows[VECTOR_SIZE];
+    const vector *keys[];
+} join_probe_local;
+
+static inline uint64_t row_hash(const uint8_t *row) {
+    uint64_t h;
+    memcpy(&h, row, sizeof h);
+    return h;
+}
+static inline uint8_t *row_next(const uint8_t *row) {
+    uint8_t *n;
+    memcpy(&n, row + 8, sizeof n);
+    return n;
+}
+static inline void row_set_next(uint8_t *row, uint8_t *next) { memcpy(row + 8, &next, sizeof next); }
+
+static bool oom(error *err, const char *what) {
+    return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
+}
+
+/* Collects in sel the rows < count whose key columns are all valid; returns their number. */
+static uint32_t rows_with_valid_keys(const vector *const *keys, uint32_t key_count, uint32_t count, uint32_t *sel) {
+    bool all = true;
+    for (uint32_t j = 0; j < key_count; j++) all = all && vector_all_valid(keys[j], count);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        bool ok = true;
+        for (uint32_t j = 0; !all && ok && j < key_count; j++) ok = vector_is_valid(keys[j], i);
+        if (ok) sel[n++] = i;
+    }
+    return n;
+}
+
+/* ---- build side ---------------------------------------------------------------------------- */
+
+static bool join_sink_init(physical_op *op, exec_context *ctx, error *err) {
+    join_params *p = op->params;
+    join_global *g = arena_alloc(ctx->arena, sizeof *g, err);
+    if (!g) return false;
+    row_store_init(&g->rows, &p->layout, ctx->pool, TAG_HASH_TABLE);
+    string_heap_init(&g->strings, ctx->pool, TAG_HASH_TABLE);
+    pthread_mutex_init(&g->lock, NULL);
+    g->lock_initialized = true;
+    op->sink_state = g;
+    return true;
+}
+
+static void *join_sink_local_init(physical_op *op, exec_context *ctx, error *err) {
+    join_params *p = op->params;
+    join_build_local *l = pool_calloc(ctx->pool, 1, sizeof *l + sizeof(const vector *) * p->key_count);
+    if (!l) {
+        oom(err, "join build state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    row_store_init(&l->rows, &p->layout, ctx->pool, TAG_HASH_TABLE);
+    string_heap_init(&l->strings, ctx->pool, TAG_HASH_TABLE);
+    return l;
+}
+
+static void join_sink_local_destroy(physical_op *op, void *local) {
+    (void)op;
+    join_build_local *l = local;
+    if (!l) return;
+    row_store_free(&l->rows);
+    string_heap_free(&l->strings);
+    pool_free(l->pool, l);
+}
+
+static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
+    (void)ctx;
+    join_params *p = op->params;
+    join_build_local *l = local;
+    for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->build_keys[j]];
+    /* rows with a NULL key never match: they are not kept */
+    uint32_t n = rows_with_valid_keys(l->keys, p->key_count, in->count, l->sel);
+    if (n == 0) return true;
+    key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = l->sel[k];
+        uint8_t *row = row_store_append_one(&l->rows, err);
+        if (!row) return false;
+        l->row_ptrs[i] = row;
+        memcpy(row, &l->hashes[i], sizeof(uint64_t));
+    }
+    for (uint32_t c = 0; c < p->build_columns; c++)
+        if (!row_scatter(&p->layout, c, &in->columns[c], l->sel, n, l->row_ptrs, &l->strings, err)) return false;
+    return true;
+}
+
+static bool join_combine(physical_op *op, exec_context *ctx, void *local, error *err) {
+    (void)ctx;
+    join_global *g = op->sink_state;
+    join_build_local *l = local;
+    if (!l) return true;
+    pthread_mutex_lock(&g->lock);
+    bool ok = string_heap_move(&g->strings, &l->strings, err) && row_store_move(&g->rows, &l->rows, err);
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
+    (void)ctx;
+    join_global *g = op->sink_state;
+    uint64_t n = g->rows.row_count;
+    if (n == 0) return true;
+    uint64_t cap = 64;
+    while (cap < n * 2) cap *= 2;
+    g->directory_block = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, cap * sizeof(uint8_t *), err);
+    if (!g->directory_block) return false;
+    g->directory = block_data(g->directory_block);
+    g->mask = cap - 1;
+    uint32_t width = g->rows.layout->width;
+    for (uint32_t b = 0; b < g->rows.blocks.count; b++) {
+        block_entry *e = &g->rows.blocks.entries[b];
+        for (uint64_t r = 0; r < e->used; r++) {
+            uint8_t *row = e->data + r * width;
+            uint8_t **head = &g->directory[row_hash(row) & g->mask];
+            row_set_next(row, *head);
+            *head = row;
+        }
+    }
+    return true;
+}
+
+/* ---- probe side ------------------------------------------------------------------------------- */
+
+static void *join_op_local_init(physical_op *op, exec_context *ctx, error *err) {
+    join_params *p = op->params;
+    join_probe_local *l = pool_calloc(ctx->pool, 1, sizeof *l + sizeof(const vector *) * p->key_count);
+    if (!l) {
+        oom(err, "join probe state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    l->phase = PROBE_START;
+    return l;
+}
+
+static void join_op_local_destroy(physical_op *op, void *local) {
+    (void)op;
+    join_probe_local *l = local;
+    if (l) pool_free(l->pool, l);
+}
+
+/* Hashes the input's keys and points every probe row with non-NULL keys at its chain. */
+static void probe_begin(const join_params *p, const join_global *g, join_probe_local *l, const chunk *in) {
+    for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->probe_keys[j]];
+    memset(l->found, 0, in->count);
+    l->n_active = 0;
+    if (!g->directory) return;
+    uint32_t n = rows_with_valid_keys(l->keys, p->key_count, in->count, l->compare);
+    key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = l->compare[k];
+        uint8_t *head = g->directory[l->hashes[i] & g->mask];
+        l->ptrs[i] = head;
+        if (head) l->active[l->n_active++] = i;
+    }
+}
+
+/* Compares every active probe row with the build row its chain is at: leaves the matching probe
+ * rows in l->compare and returns their number. */
+static uint32_t probe_round(const join_params *p, join_probe_local *l) {
+    uint32_t n_compare = 0;
+    for (uint32_t k = 0; k < l->n_active; k++) {
+        uint32_t i = l->active[k];
+        if (row_hash(l->ptrs[i]) == l->hashes[i]) l->compare[n_compare++] = i;
+    }
+    uint32_t n_no_match = 0;
+    uint32_t matched = row_match(&p->layout, p->build_keys, l->keys, p->key_count, l->compare, n_compare, l->ptrs,
+                                 l->no_match, &n_no_match);
+    return matched;
+}
+
+/* Moves every active chain one step; finished chains (and with drop_found, matched rows) leave
+ * the active set. */
+static void probe_advance(join_probe_local *l, bool drop_found) {
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < l->n_active; k++) {
+        uint32_t i = l->active[k];
+        if (drop_found && l->found[i]) continue;
+        l->ptrs[i] = row_next(l->ptrs[i]);
+        if (l->ptrs[i]) l->active[n++] = i;
+    }
+    l->n_active = n;
+}
+
+/* Writes n output rows at out_start: probe rows sel[k], and build rows rows[k] (rows NULL: the
+ * build columns are NULL). */
+static void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_start, const uint32_t *sel,
+                      uint8_t *const *rows, uint32_t n, bool with_build) {
+    if (n == 0) return;
+    for (uint32_t c = 0; c < p->probe_columns; c++) vector_select(&out->columns[c], out_start, &in->columns[c], sel, n);
+    if (!with_build) return;
+    for (uint32_t c = 0; c < p->build_columns; c++) {
+        vector *v = &out->columns[p->probe_columns + c];
+        if (rows) row_gather(&p->layout, c, rows, n, v, out_start);
+        else vector_set_null_range(v, out_start, n);
+    }
+}
+
+static op_result join_execute_semi_anti(const join_params *p, join_probe_local *l, chunk *in, chunk *out) {
+    while (l->n_active > 0) {
+        uint32_t m = probe_round(p, l);
+        for (uint32_t k = 0; k < m; k++) l->found[l->compare[k]] = 1;
+        probe_advance(l, true);
+    }
+    bool want = p->type == JOIN_SEMI;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < in->count; i++)
+        if ((l->found[i] != 0) == want) l->out_sel[n++] = i;
+    join_emit(p, in, out, 0, l->out_sel, NULL, n, false);
+    out->count = n;
+    l->phase = PROBE_START;
+    return OP_NEED_MORE_INPUT;
+}
+
+static op_result join_execute(physical_op *op, exec_context *ctx, void *local, chunk *in, chunk *out, error *err) {
+    (void)ctx, (void)err;
+    join_params *p = op->params;
+    join_global *g = op->sink_state;
+    join_probe_local *l = local;
+    if (l->phase == PROBE_START) {
+        probe_begin(p, g, l, in);
+        l->phase = PROBE_MATCHING;
+    }
+    if (p->type == JOIN_SEMI || p->type == JOIN_ANTI) return join_execute_semi_anti(p, l, in, out);
+
+    uint32_t out_n = 0;
+    if (l->phase == PROBE_MATCHING) {
+        while (l->n_active > 0 && out_n + l->n_active <= VECTOR_SIZE) {
+            uint32_t m = probe_round(p, l);
+            for (uint32_t k = 0; k < m; k++) {
+                uint32_t i = l->compare[k];
+                l->out_sel[out_n] = i;
+                l->out_rows[out_n] = l->ptrs[i];
+                l->found[i] = 1;
+                out_n++;
+            }
+            probe_advance(l, false);
+        }
+        join_emit(p, in, out, 0, l->out_sel, l->out_rows, out_n, true);
+        out->count = out_n;
+        if (l->n_active > 0) return OP_HAVE_MORE_OUTPUT;
+        if (p->type == JOIN_INNER) {
+            l->phase = PROBE_START;
+            return OP_NEED_MORE_INPUT;
+        }
+        l->phase = PROBE_LEFT_TAIL;
+    }
+    /* LEFT: the probe rows without a match, with NULL build columns */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < in->count; i++)
+        if (!l->found[i]) l->out_sel[n++] = i;
+    if (out_n + n > VECTOR_SIZE) {
+        out->count = out_n;
+        return OP_HAVE_MORE_OUTPUT;
+    }
+    join_emit(p, in, out, out_n, l->out_sel, NULL, n, true);
+    out->count = out_n + n;
+    l->phase = PROBE_START;
+    return OP_NEED_MORE_INPUT;
+}
+
+/* ---- destroy / construction ------------------------------------------------------------------ */
+
+static void join_destroy(physical_op *op) {
+    join_global *g = op->sink_state;
+    if (!g) return;
+    row_store_free(&g->rows);
+    string_heap_free(&g->strings);
+    if (g->directory_block) block_free(g->directory_block);
+    g->directory_block = NULL;
+    g->directory = NULL;
+    if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
+    op->sink_state = NULL;
+}
+
+static const physical_op_vtable hash_join_vtable = {
+    .name = "HASH_JOIN",
+    .op_local_init = join_op_local_init,
+    .execute = join_execute,
+    .op_local_destroy = join_op_local_destroy,
+    .sink_init = join_sink_init,
+    .sink_local_init = join_sink_local_init,
+    .sink = join_sink,
+    .combine = join_combine,
+    .sink_local_destroy = join_sink_local_destroy,
+    .finalize = join_finalize,
+    .destroy = join_destroy,
+};
+
+physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, join_type type,
+                              const uint32_t *probe_keys, const uint32_t *build_keys, uint32_t key_count, error *err) {
+    for (uint32_t j = 0; j < key_count; j++) {
+        if (probe_keys[j] >= probe->column_count || build_keys[j] >= build->column_count)
+            return error_set(err, EIDER_ERROR_INTERNAL, "join key column out of range"), NULL;
+        if (!type_equals(probe->types[probe_keys[j]], build->types[build_keys[j]]))
+            return error_set(err, EIDER_ERROR_INTERNAL, "join key types differ"), NULL;
+    }
+    bool with_build = type == JOIN_INNER || type == JOIN_LEFT;
+    uint32_t n = probe->column_count + (with_build ? build->column_count : 0);
+    logical_type *types = arena_alloc(a, sizeof(logical_type) * (n + 1), err);
+    join_params *p = arena_alloc(a, sizeof *p, err);
+    if (!types || !p) return NULL;
+    memcpy(types, probe->types, sizeof(logical_type) * probe->column_count);
+    if (with_build) memcpy(types + probe->column_count, build->types, sizeof(logical_type) * build->column_count);
+    physical_op *op = physical_op_create(a, &hash_join_vtable, types, n, err);
+    if (!op) return NULL;
+    p->type = type;
+    p->key_count = key_count;
+    p->probe_columns = probe->column_count;
+    p->build_columns = build->column_count;
+    p->probe_keys = arena_alloc(a, sizeof(uint32_t) * (key_count + 1), err);
+    p->build_keys = arena_alloc(a, sizeof(uint32_t) * (key_count + 1), err);
+    if (!p->probe_keys || !p->build_keys) return NULL;
+    memcpy(p->probe_keys, probe_keys, sizeof(uint32_t) * key_count);
+    memcpy(p->build_keys, build_keys, sizeof(uint32_t) * key_count);
+    if (!row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 0, err)) return NULL;
+    op->params = p;
+    op->children[0] = probe;
+    op->children[1] = build;
+    op->child_count = 2;
+    op->estimated_rows = probe->estimated_rows;
+    return op;
+}

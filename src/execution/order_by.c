@@ -1,0 +1,298 @@
+/*
+ * order_by.c — ORDER BY and top-N.
+ *
+ * Sink: each thread appends its rows, with their normalized sort key in front (sort_keys.h), to
+ * its own row store; combine moves the blocks into the global store. finalize sorts entries of
+ * (normalized key, row pointer) — one pool block for the entries, one for the sort's scratch,
+ * freed after — and the source emits the rows in that order.
+ *
+ * Top-N (limit >= 0): a store is compacted whenever it holds about twice the offset + limit rows
+ * it needs: its rows are sorted and only the first offset + limit are copied into fresh blocks, so
+ * the memory held stays proportional to offset + limit, not to the input.
+ */
+#include "execution/order_by.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "execution/sort_keys.h"
+
+#define TOPN_SLACK 8192 /* rows a top-N store may gather beyond twice what it keeps */
+
+typedef struct order_params {
+    sort_layout sort;
+    row_layout layout; /* normalized key as header, then every column */
+    int64_t limit;
+    uint64_t offset;
+    uint64_t keep;     /* offset + limit, or UINT64_MAX without a limit */
+} order_params;
+
+typedef struct order_store {
+    row_store rows;
+    string_heap strings;
+} order_store;
+
+typedef struct order_global {
+    pthread_mutex_t lock;
+    bool lock_initialized;
+    buffer_pool *pool;
+    order_store store;
+    block_handle *entries_block; /* sorted entries, after finalize */
+    uint8_t *entries;
+    uint64_t entry_count;
+} order_global;
+
+typedef struct order_local {
+    buffer_pool *pool;
+    order_store store;
+    uint8_t *rows[VECTOR_SIZE];
+} order_local;
+
+typedef struct order_source_state {
+    atomic_uint_fast64_t next;
+    uint64_t begin, end;
+} order_source_state;
+
+typedef struct order_source_local {
+    buffer_pool *pool;
+    uint8_t *rows[VECTOR_SIZE];
+} order_source_local;
+
+static void store_init(order_store *s, const order_params *p, buffer_pool *pool) {
+    row_store_init(&s->rows, &p->layout, pool, TAG_ORDER_BY);
+    string_heap_init(&s->strings, pool, TAG_ORDER_BY);
+}
+
+static void store_free(order_store *s) {
+    row_store_free(&s->rows);
+    string_heap_free(&s->strings);
+}
+
+/* Sorts the store's rows into entries (a new block, which the caller frees); NULL for no rows. */
+static bool store_sort(const order_params *p, order_store *s, buffer_pool *pool, block_handle **out, error *err) {
+    *out = NULL;
+    uint64_t n = s->rows.row_count;
+    if (n == 0) return true;
+    size_t bytes = (size_t)n * sort_entry_width(&p->sort);
+    block_handle *entries = block_alloc(pool, TAG_ORDER_BY, BLOCK_TEMPORARY, bytes, err);
+    if (!entries) return false;
+    block_handle *tmp = block_alloc(pool, TAG_ORDER_BY, BLOCK_TEMPORARY, bytes, err);
+    if (!tmp) {
+        block_free(entries);
+        return false;
+    }
+    sort_make_entries(&p->sort, &s->rows, block_data(entries));
+    bool ok = sort_entries(&p->sort, pool, block_data(entries), block_data(tmp), n, err);
+    block_free(tmp);
+    if (!ok) {
+        block_free(entries);
+        return false;
+    }
+    *out = entries;
+    return true;
+}
+
+/* Keeps only the first p->keep rows of the store's order, in fresh blocks. */
+static bool store_compact(const order_params *p, order_store *s, buffer_pool *pool, error *err) {
+    block_handle *entries;
+    if (!store_sort(p, s, pool, &entries, err)) return false;
+    if (!entries) return true;
+    order_store fresh;
+    store_init(&fresh, p, pool);
+    uint64_t keep = s->rows.row_count < p->keep ? s->rows.row_count : p->keep;
+    const uint8_t *e = block_data(entries);
+    uint32_t ew = sort_entry_width(&p->sort);
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < keep; i++) {
+        uint8_t *row = row_store_append_one(&fresh.rows, err);
+        ok = row && row_copy(&p->layout, row, sort_entry_row(&p->sort, e + i * ew), &fresh.strings, err);
+    }
+    block_free(entries);
+    if (!ok) {
+        store_free(&fresh);
+        return false;
+    }
+    store_free(s);
+    *s = fresh;
+    return true;
+}
+
+static bool store_over_budget(const order_params *p, const order_store *s) {
+    if (p->keep == UINT64_MAX) return false;
+    return s->rows.row_count >= p->keep + (p->keep > TOPN_SLACK ? p->keep : TOPN_SLACK);
+}
+
+/* ---- sink ------------------------------------------------------------------------------ */
+
+static bool order_sink_init(physical_op *op, exec_context *ctx, error *err) {
+    order_params *p = op->params;
+    order_global *g = arena_alloc(ctx->arena, sizeof *g, err);
+    if (!g) return false;
+    g->pool = ctx->pool;
+    store_init(&g->store, p, ctx->pool);
+    pthread_mutex_init(&g->lock, NULL);
+    g->lock_initialized = true;
+    op->sink_state = g;
+    return true;
+}
+
+static void *order_sink_local_init(physical_op *op, exec_context *ctx, error *err) {
+    order_local *l = pool_calloc(ctx->pool, 1, sizeof *l);
+    if (!l) {
+        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate sort state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    store_init(&l->store, op->params, ctx->pool);
+    return l;
+}
+
+static void order_sink_local_destroy(physical_op *op, void *local) {
+    (void)op;
+    order_local *l = local;
+    if (!l) return;
+    store_free(&l->store);
+    pool_free(l->pool, l);
+}
+
+static bool order_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
+    (void)ctx;
+    order_params *p = op->params;
+    order_local *l = local;
+    uint32_t n = in->count;
+    if (n == 0 || p->keep == 0) return true;
+    if (!row_store_append(&l->store.rows, n, l->rows, err)) return false;
+    for (uint32_t c = 0; c < p->layout.column_count; c++)
+        if (!row_scatter(&p->layout, c, &in->columns[c], NULL, n, l->rows, &l->store.strings, err)) return false;
+    sort_normalize(&p->sort, in, n, l->rows);
+    if (store_over_budget(p, &l->store)) return store_compact(p, &l->store, l->pool, err);
+    return true;
+}
+
+static bool order_combine(physical_op *op, exec_context *ctx, void *local, error *err) {
+    (void)ctx;
+    order_params *p = op->params;
+    order_global *g = op->sink_state;
+    order_local *l = local;
+    if (!l) return true;
+    pthread_mutex_lock(&g->lock);
+    bool ok = string_heap_move(&g->store.strings, &l->store.strings, err) &&
+              row_store_move(&g->store.rows, &l->store.rows, err);
+    if (ok && store_over_budget(p, &g->store)) ok = store_compact(p, &g->store, g->pool, err);
+    pthread_mutex_unlock(&g->lock);
+    return ok;
+}
+
+static bool order_finalize(physical_op *op, exec_context *ctx, error *err) {
+    (void)ctx;
+    order_params *p = op->params;
+    order_global *g = op->sink_state;
+    if (!store_sort(p, &g->store, g->pool, &g->entries_block, err)) return false;
+    g->entries = g->entries_block ? block_data(g->entries_block) : NULL;
+    g->entry_count = g->store.rows.row_count;
+    return true;
+}
+
+/* ---- source ------------------------------------------------------------------------------ */
+
+static bool order_source_init(physical_op *op, exec_context *ctx, error *err) {
+    order_params *p = op->params;
+    order_global *g = op->sink_state;
+    order_source_state *st = arena_alloc(ctx->arena, sizeof *st, err);
+    if (!st) return false;
+    uint64_t n = g ? g->entry_count : 0;
+    st->begin = p->offset < n ? p->offset : n;
+    st->end = n;
+    if (p->limit >= 0 && (uint64_t)p->limit < n - st->begin) st->end = st->begin + (uint64_t)p->limit;
+    atomic_init(&st->next, st->begin);
+    op->source_state = st;
+    return true;
+}
+
+static void *order_source_local_init(physical_op *op, exec_context *ctx, error *err) {
+    (void)op;
+    order_source_local *l = pool_calloc(ctx->pool, 1, sizeof *l);
+    if (!l) {
+        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate sort source state");
+        return NULL;
+    }
+    l->pool = ctx->pool;
+    return l;
+}
+
+static void order_source_local_destroy(physical_op *op, void *local) {
+    (void)op;
+    order_source_local *l = local;
+    if (l) pool_free(l->pool, l);
+}
+
+/* Rows come out in order when one thread reads the source; with several, each chunk is a
+ * contiguous, ordered piece of the result. */
+static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
+    (void)ctx, (void)err;
+    order_params *p = op->params;
+    order_global *g = op->sink_state;
+    order_source_state *st = op->source_state;
+    order_source_local *l = local;
+    out->count = 0;
+    uint64_t begin = atomic_fetch_add(&st->next, VECTOR_SIZE);
+    if (begin >= st->end) return true;
+    uint32_t n = (uint32_t)(st->end - begin < VECTOR_SIZE ? st->end - begin : VECTOR_SIZE);
+    uint32_t ew = sort_entry_width(&p->sort);
+    for (uint32_t k = 0; k < n; k++) l->rows[k] = sort_entry_row(&p->sort, g->entries + (begin + k) * ew);
+    for (uint32_t c = 0; c < p->layout.column_count; c++) row_gather(&p->layout, c, l->rows, n, &out->columns[c], 0);
+    out->count = n;
+    return true;
+}
+
+/* ---- destroy / construction ---------------------------------------------------------------- */
+
+static void order_destroy(physical_op *op) {
+    order_global *g = op->sink_state;
+    if (!g) return;
+    store_free(&g->store);
+    if (g->entries_block) block_free(g->entries_block);
+    g->entries_block = NULL;
+    g->entries = NULL;
+    if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
+    op->sink_state = NULL;
+    op->source_state = NULL;
+}
+
+static const physical_op_vtable order_by_vtable = {
+    .name = "ORDER_BY",
+    .source_init = order_source_init,
+    .source_local_init = order_source_local_init,
+    .get_data = order_get_data,
+    .source_local_destroy = order_source_local_destroy,
+    .sink_init = order_sink_init,
+    .sink_local_init = order_sink_local_init,
+    .sink = order_sink,
+    .combine = order_combine,
+    .sink_local_destroy = order_sink_local_destroy,
+    .finalize = order_finalize,
+    .destroy = order_destroy,
+};
+
+physical_op *order_by_create(arena *a, physical_op *child, const sort_key *keys, uint32_t key_count, int64_t limit,
+                             uint64_t offset, error *err) {
+    for (uint32_t j = 0; j < key_count; j++)
+        if (keys[j].column >= child->column_count)
+            return error_set(err, EIDER_ERROR_INTERNAL, "sort column %u out of range", keys[j].column), NULL;
+    physical_op *op = physical_op_create(a, &order_by_vtable, child->types, child->column_count, err);
+    order_params *p = op ? arena_alloc(a, sizeof *p, err) : NULL;
+    if (!p) return NULL;
+    if (!sort_layout_init(&p->sort, a, keys, key_count, child->types, err)) return NULL;
+    if (!row_layout_init(&p->layout, a, child->types, child->column_count, p->sort.key_width, 0, err)) return NULL;
+    p->sort.rows = &p->layout;
+    p->limit = limit;
+    p->offset = offset;
+    p->keep = UINT64_MAX;
+    if (limit >= 0 && (uint64_t)limit <= UINT64_MAX - offset) p->keep = offset + (uint64_t)limit;
+    op->params = p;
+    op->children[0] = child;
+    op->child_count = 1;
+    op->estimated_rows = child->estimated_rows;
+    if (limit >= 0 && (uint64_t)limit < op->estimated_rows) op->estimated_rows = (uint64_t)limit;
+    return op;
+}

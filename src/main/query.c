@@ -1,0 +1,124 @@
+/* The query engine's entry: parse, then bind, plan and run each statement in its own arena. */
+#include <string.h>
+
+#include "execution/executor.h"
+#include "execution/operators.h"
+#include "main/query_internal.h"
+#include "parser/parser.h"
+
+/* The AST height an expression may have (as DuckDB's max_expression_depth). */
+#define QUERY_MAX_EXPRESSION_DEPTH 1000
+
+bool run_plan(statement_context *sc, physical_op *root) {
+    exec_context ctx = {
+        .pool = sc->db->pool,
+        .arena = sc->arena,
+        .interrupted = &sc->conn->interrupted,
+        .threads = sc->db->settings.threads,
+    };
+    return executor_run(&ctx, root, sc->err);
+}
+
+bool run_into_result(statement_context *sc, relation *rel) {
+    uint32_t n = rel->column_count;
+    const char **names = arena_alloc(sc->arena, sizeof *names * (n ? n : 1), sc->err);
+    logical_type *types = arena_alloc(sc->arena, sizeof *types * (n ? n : 1), sc->err);
+    if (!names || !types) return false;
+    for (uint32_t i = 0; i < n; i++) names[i] = rel->columns[i].name, types[i] = rel->columns[i].type;
+    if (!result_set_columns(sc->result, names, types, n, sc->err)) return false;
+    physical_op *root = result_collector_create(sc->arena, rel->op, sc->result, sc->err);
+    return root && run_plan(sc, root);
+}
+
+bool result_set_count(statement_context *sc, uint64_t count) {
+    const char *name = "Count";
+    logical_type type = type_make(TYPE_BIGINT);
+    if (!result_set_columns(sc->result, &name, &type, 1, sc->err)) return false;
+    chunk *c = chunk_create(sc->arena, &type, 1, sc->err);
+    if (!c) return false;
+    ((int64_t *)c->columns[0].data)[0] = (int64_t)count;
+    c->count = 1;
+    bool ok = result_append(sc->result, c, sc->err);
+    chunk_destroy(c);
+    sc->result->rows_changed = count;
+    return ok;
+}
+
+static bool run_select(statement_context *sc, ast_statement *st) {
+    binder b;
+    binder_init(&b, sc->db, sc->arena, sc->err);
+    relation rel;
+    return bind_query(&b, st->query, &rel) && run_into_result(sc, &rel);
+}
+
+static bool run_transaction(statement_context *sc, ast_statement *st) {
+    switch (st->transaction.transaction_kind) {
+    case AST_TRANSACTION_BEGIN:
+    case AST_TRANSACTION_COMMIT: return true; /* every statement commits on its own */
+    case AST_TRANSACTION_ROLLBACK:
+        return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED,
+                         "ROLLBACK is not supported: every statement commits on its own");
+    }
+    return true;
+}
+
+static bool run_statement(statement_context *sc, ast_statement *st) {
+    switch (st->kind) {
+    case AST_STMT_SELECT: return run_select(sc, st);
+    case AST_STMT_CREATE_TABLE: return run_create_table(sc, st);
+    case AST_STMT_DROP: return run_drop(sc, st);
+    case AST_STMT_INSERT: return run_insert(sc, st);
+    case AST_STMT_SET:
+    case AST_STMT_RESET: return run_set(sc, st);
+    case AST_STMT_DESCRIBE: return run_describe(sc, st);
+    case AST_STMT_SHOW: return run_show(sc, st);
+    case AST_STMT_PRAGMA: return run_pragma(sc, st);
+    case AST_STMT_EXPLAIN: return run_explain(sc, st);
+    case AST_STMT_TRANSACTION: return run_transaction(sc, st);
+    case AST_STMT_CHECKPOINT: return true; /* an in-memory database has nothing to write */
+    case AST_STMT_DELETE:
+    case AST_STMT_UPDATE:
+        return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "%s is not supported yet",
+                         ast_statement_kind_name(st->kind));
+    case AST_STMT_COPY: return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "COPY is not supported yet");
+    }
+    return error_set(sc->err, EIDER_ERROR_INTERNAL, "unknown statement kind %d", (int)st->kind);
+}
+
+/* Fails the result with err, dropping whatever rows it had. */
+static void result_fail(eider_result *result, eider_database *db, const error *err) {
+    result_clear(result);
+    result_init(result, db);
+    result->err = *err;
+}
+
+bool query_execute(eider_connection *conn, const char *sql, eider_result *result) {
+    eider_database *db = conn->db;
+    atomic_store(&conn->interrupted, false);
+    error err;
+    error_clear(&err);
+    arena *parse_arena = arena_create(db->pool, TAG_ALLOCATOR);
+    if (!parse_arena) {
+        error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the parser's memory");
+        result_fail(result, db, &err);
+        return false;
+    }
+    parsed_statements ps;
+    parser_options opts = {.max_expression_depth = QUERY_MAX_EXPRESSION_DEPTH};
+    bool ok = parse_sql_ex(parse_arena, sql, &opts, &ps, &err);
+    for (uint32_t i = 0; ok && i < ps.count; i++) {
+        result_clear(result);
+        result_init(result, db);
+        arena *a = arena_create(db->pool, TAG_ALLOCATOR);
+        if (!a) {
+            ok = error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the statement's memory");
+            break;
+        }
+        statement_context sc = {.conn = conn, .db = db, .arena = a, .err = &err, .result = result, .sql = sql};
+        ok = run_statement(&sc, ps.statements[i]);
+        arena_destroy(a);
+    }
+    arena_destroy(parse_arena);
+    if (!ok) result_fail(result, db, &err);
+    return ok;
+}

@@ -1,0 +1,38 @@
+/*
+ * query_internal.h — what the statement runners share: the per-statement context and helpers
+ * to run a plan and to hand rows to the result.
+ */
+#ifndef EIDER_QUERY_INTERNAL_H
+#define EIDER_QUERY_INTERNAL_H
+
+#include "main/database.h"
+#include "main/result.h"
+#include "parser/ast.h"
+#include "planner/binder.h"
+
+typedef struct statement_context {
+    eider_connection *conn;
+    eider_database *db;
+    arena *arena;        /* statement lifetime (tag ALLOCATOR) */
+    error *err;
+    eider_result *result;
+    const char *sql;     /* the whole text, for messages */
+} statement_context;
+
+/* Runs a plan whose root sink is already attached, then destroys the plan. */
+bool run_plan(statement_context *sc, physical_op *root);
+/* Runs rel and puts its rows into the result with the relation's column names. */
+bool run_into_result(statement_context *sc, relation *rel);
+/* Sets a one-row, one-column BIGINT result named `Count` (INSERT, CREATE TABLE AS). */
+bool result_set_count(statement_context *sc, uint64_t count);
+
+bool run_create_table(statement_context *sc, ast_statement *st);
+bool run_drop(statement_context *sc, ast_statement *st);
+bool run_insert(statement_context *sc, ast_statement *st);
+bool run_set(statement_context *sc, ast_statement *st);
+bool run_describe(statement_context *sc, ast_statement *st);
+bool run_show(statement_context *sc, ast_statement *st);
+bool run_pragma(statement_context *sc, ast_statement *st);
+bool run_explain(statement_context *sc, ast_statement *st);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * pool.c — the buffer pool: reservations, blocks from mmap, pin/unpin, and eviction.
+ *
+ * Counting: a block's rounded size is counted under its tag while its memory is mapped;
+ * reservations (pool_reserve) are counted the same way; metadata (pool_metadata.c) under
+ * METADATA. `used` is only raised by a compare-and-swap that keeps it under the limit (metadata
+ * excepted), so the limit holds whatever the number of threads.
+ *
+ * Locking: pool->lock guards the eviction queues, the list of blocks, each block's state and the
+ * hooks. A pin of a block that is already pinned, and an unpin that leaves it pinned, touch only
+ * the block's atomic pin count; the 0 <-> 1 transitions take the lock. Spill I/O (the hooks'
+ * write and read) runs without the lock: the block is marked EVICTING or LOADING meanwhile and
+ * anyone else who needs it waits on pool->changed.
+ *
+ * Eviction order: the queue of clean blocks (destroyable, persistent) first, least recently
+ * unpinned first; then, when spill hooks are installed, the queue of temporary blocks. A clean
+ * block is simply unmapped; on its next pin a persistent block with a page id is read back
+ * through the page reader (pool_persistent.h), any other comes back zero-filled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "memory/pool_internal.h"
+#include "memory/size_format.h"
+
+#define POOL_PAGE_SIZE ((size_t)4096)
+
+static uint64_t load_u64(const _Atomic uint64_t *p) { return atomic_load((_Atomic uint64_t *)p); }
+
+/* ---- pool -------------------------------------------------------------------------------- */
+
+buffer_pool *pool_create(uint64_t memory_limit) {
+    buffer_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    atomic_init(&pool->limit, memory_limit);
+    atomic_init(&pool->used, 0);
+    for (int t = 0; t < TAG_COUNT; t++) {
+        atomic_init(&pool->tag_used[t], 0);
+        atomic_init(&pool->tag_temporary[t], 0);
+    }
+    atomic_init(&pool->mapped_blocks, 0);
+    atomic_init(&pool->handles, 0);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->changed, NULL);
+    return pool;
+}
+
+uint64_t pool_memory_limit(const buffer_pool *pool) { return load_u64(&pool->limit); }
+uint64_t pool_used_bytes(const buffer_pool *pool) { return load_u64(&pool->used); }
+uint64_t pool_tag_used_bytes(const buffer_pool *pool, memory_tag tag) {
+    return (unsigned)tag < TAG_COUNT ? load_u64(&pool->tag_used[tag]) : 0;
+}
+uint64_t pool_tag_temporary_bytes(const buffer_pool *pool, memory_tag tag) {
+    return (unsigned)tag < TAG_COUNT ? load_u64(&pool->tag_temporary[tag]) : 0;
+}
+uint64_t pool_block_count(const buffer_pool *pool) { return load_u64(&pool->mapped_blocks); }
+
+void pool_set_spill_hooks(buffer_pool *pool, const pool_spill_hooks *hooks) {
+    pthread_mutex_lock(&pool->lock);
+    if (hooks && hooks->write && hooks->read) {
+        pool->hooks = *hooks;
+        pool->has_hooks = true;
+    } else {
+        memset(&pool->hooks, 0, sizeof pool->hooks);
+        pool->has_hooks = false;
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void pool_set_page_reader(buffer_pool *pool, pool_page_reader reader, void *ctx) {
+    pthread_mutex_lock(&pool->lock);
+    pool->page_reader = reader;
+    pool->page_reader_ctx = reader ? ctx : NULL;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void block_set_page_id(block_handle *b, uint64_t page_id) {
+    pthread_mutex_lock(&b->pool->lock);
+    b->page_id = page_id;
+    pthread_mutex_unlock(&b->pool->lock);
+}
+
+/* ---- queues (pool->lock held) ----------------------------------------------------------- */
+
+static block_queue *queue_of(buffer_pool *pool, const block_handle *b) {
+    return b->kind == BLOCK_TEMPORARY ? &pool->temporary : &pool->clean;
+}
+
+static void queue_push_tail(block_queue *q, block_handle *b) {
+    b->qnext = NULL;
+    b->qprev = q->tail;
+    if (q->tail) q->tail->qnext = b;
+    else q->head = b;
+    q->tail = b;
+    b->in_queue = true;
+}
+
+static void queue_push_head(block_queue *q, block_handle *b) {
+    b->qprev = NULL;
+    b->qnext = q->head;
+    if (q->head) q->head->qprev = b;
+    else q->tail = b;
+    q->head = b;
+    b->in_queue = true;
+}
+
+static void queue_remove(block_queue *q, block_handle *b) {
+    if (!b->in_queue) return;
+    if (b->qprev) b->qprev->qnext = b->qnext;
+    else q->head = b->qnext;
+    if (b->qnext) b->qnext->qprev = b->qprev;
+    else q->tail = b->qprev;
+    b->qprev = b->qnext = NULL;
+    b->in_queue = false;
+}
+
+static void list_add(buffer_pool *pool, block_handle *b) {
+    b->aprev = NULL;
+    b->anext = pool->all;
+    if (pool->all) pool->all->aprev = b;
+    pool->all = b;
+}
+
+static void list_remove(buffer_pool *pool, block_handle *b) {
+    if (b->aprev) b->aprev->anext = b->anext;
+    else pool->all = b->anext;
+    if (b->anext) b->anext->aprev = b->aprev;
+    b->aprev = b->anext = NULL;
+}
+
+/* ---- mapping ----------------------------------------------------------------------------- */
+
+static void *map_memory(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap_memory(void *p, size_t size) {
+    if (p) munmap(p, size);
+}
+
+/* ---- eviction ---------------------------------------------------------------------------- */
+
+typedef enum evict_result {
+    EVICT_DONE,   /* some memory was given back */
+    EVICT_RETRY,  /* nothing now, but evictions in flight finished or may free memory: retry */
+    EVICT_NONE,   /* nothing can be evicted */
+    EVICT_FAILED  /* the spill hook failed; err is set */
+} evict_result;
+
+/* Evicts one unpinned block (clean ones first, then temporary ones through the hooks). */
+static evict_result evict_one(buffer_pool *pool, error *err) {
+    pthread_mutex_lock(&pool->lock);
+    block_handle *b = pool->clean.head;
+    if (b) {
+        queue_remove(&pool->clean, b);
+        void *data = b->data;
+        size_t size = b->size;
+        b->data = NULL;
+        b->state = BLOCK_DROPPED;
+        atomic_fetch_sub(&pool->mapped_blocks, 1);
+        pool_count_sub(pool, b->tag, size);
+        pthread_mutex_unlock(&pool->lock);
+        /* b may be freed by its owner from here on: only local copies are used */
+        unmap_memory(data, size);
+        return EVICT_DONE;
+    }
+    b = pool->has_hooks ? pool->temporary.head : NULL;
+    if (!b) {
+        evict_result r = EVICT_NONE;
+        if (pool->evictions_in_flight > 0) {
+            pthread_cond_wait(&pool->changed, &pool->lock);
+            r = EVICT_RETRY;
+        }
+        pthread_mutex_unlock(&pool->lock);
+        return r;
+    }
+    queue_remove(&pool->temporary, b);
+    b->state = BLOCK_EVICTING;
+    pool->evictions_in_flight++;
+    pool_spill_hooks hooks = pool->hooks;
+    pthread_mutex_unlock(&pool->lock);
+
+    uint64_t slot = 0;
+    error werr;
+    error_clear(&werr);
+    bool ok = hooks.write(hooks.ctx, b->tag, b->data, b->size, &slot, &werr);
+    void *data = NULL;
+    size_t size = b->size;
+
+    pthread_mutex_lock(&pool->lock);
+    pool->evictions_in_flight--;
+    if (ok) {
+        data = b->data;
+        b->data = NULL;
+        b->slot = slot;
+        b->state = BLOCK_SPILLED;
+        atomic_fetch_sub(&pool->mapped_blocks, 1);
+        atomic_fetch_add(&pool->tag_temporary[b->tag], b->size);
+        pool_count_sub(pool, b->tag, b->size);
+    } else {
+        b->state = BLOCK_RESIDENT;
+        queue_push_head(&pool->temporary, b);
+    }
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+    if (!ok) {
+        if (!error_is_set(&werr)) error_set(&werr, EIDER_ERROR_IO, "could not write a block to temporary storage");
+        if (err && !error_is_set(err)) *err = werr;
+        return EVICT_FAILED;
+    }
+    unmap_memory(data, size); /* b may already be freed: use the copies */
+    return EVICT_DONE;
+}
+
+/* ---- reservations ------------------------------------------------------------------------ */
+
+/* Adds size to used if it stays within the limit. */
+static bool try_take(buffer_pool *pool, uint64_t size) {
+    uint64_t cur = atomic_load(&pool->used);
+    for (;;) {
+        uint64_t limit = atomic_load(&pool->limit);
+        if (cur > limit || size > limit - cur) return false;
+        if (atomic_compare_exchange_weak(&pool->used, &cur, cur + size)) return true;
+    }
+}
+
+static bool fail_oom(buffer_pool *pool, memory_tag tag, uint64_t size, error *err) {
+    char asked[POOL_SIZE_TEXT_MAX], used[POOL_SIZE_TEXT_MAX], limit[POOL_SIZE_TEXT_MAX];
+    pool_format_size(size, asked, sizeof asked);
+    pool_format_size(atomic_load(&pool->used), used, sizeof used);
+    pool_format_size(atomic_load(&pool->limit), limit, sizeof limit);
+    return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "failed to allocate data of size %s (%s): %s/%s used", asked,
+                     memory_tag_name(tag), used, limit);
+}
+
+bool pool_reserve(buffer_pool *pool, memory_tag tag, uint64_t size, error *err) {
+    if ((unsigned)tag >= TAG_COUNT) return error_set(err, EIDER_ERROR_INTERNAL, "invalid memory tag %d", (int)tag);
+    if (size > atomic_load(&pool->limit)) return fail_oom(pool, tag, size, err);
+    for (;;) {
+        if (try_take(pool, size)) {
+            atomic_fetch_add(&pool->tag_used[tag], size);
+            return true;
+        }
+        switch (evict_one(pool, err)) {
+        case EVICT_DONE:
+        case EVICT_RETRY: break;
+        case EVICT_NONE: return fail_oom(pool, tag, size, err);
+        case EVICT_FAILED: return false;
+        }
+    }
+}
+
+void pool_release(buffer_pool *pool, memory_tag tag, uint64_t size) {
+    if ((unsigned)tag >= TAG_COUNT || size == 0) return;
+    pool_count_sub(pool, tag, size);
+}
+
+bool pool_set_memory_limit(buffer_pool *pool, uint64_t limit, error *err) {
+    for (;;) {
+        if (atomic_load(&pool->used) <= limit) {
+            atomic_store(&pool->limit, limit);
+            return true;
+        }
+        error evict_err;
+        error_clear(&evict_err);
+        evict_result r = evict_one(pool, &evict_err);
+        if (r == EVICT_DONE || r == EVICT_RETRY) continue;
+        char want[POOL_SIZE_TEXT_MAX], used[POOL_SIZE_TEXT_MAX];
+        pool_format_size(limit, want, sizeof want);
+        pool_format_size(atomic_load(&pool->used), used, sizeof used);
+        if (r == EVICT_FAILED)
+            return error_set(err, EIDER_ERROR_INVALID_INPUT, "could not lower memory_limit to %s: %s in use (%s)",
+                             want, used, evict_err.message);
+        return error_set(err, EIDER_ERROR_INVALID_INPUT,
+                         "could not lower memory_limit to %s: %s in use that cannot be evicted", want, used);
+    }
+}
+
+/* ---- blocks ------------------------------------------------------------------------------ */
+
+static size_t round_size(size_t size) {
+    if (size == 0) size = 1;
+    if (size > SIZE_MAX - (POOL_PAGE_SIZE - 1)) return 0;
+    return (size + POOL_PAGE_SIZE - 1) & ~(POOL_PAGE_SIZE - 1);
+}
+
+block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, size_t size, error *err) {
+    if ((unsigned)tag >= TAG_COUNT) {
+        error_set(err, EIDER_ERROR_INTERNAL, "invalid memory tag %d", (int)tag);
+        return NULL;
+    }
+    size_t rounded = round_size(size);
+    if (rounded == 0) {
+        fail_oom(pool, tag, size, err);
+        return NULL;
+    }
+    if (!pool_reserve(pool, tag, rounded, err)) return NULL;
+    block_handle *b = pool_malloc(pool, sizeof *b);
+    void *data = b ? map_memory(rounded) : NULL;
+    if (!data) {
+        pool_free(pool, b);
+        pool_release(pool, tag, rounded);
+        char asked[POOL_SIZE_TEXT_MAX];
+        pool_format_size(rounded, asked, sizeof asked);
+        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked, memory_tag_name(tag));
+        return NULL;
+    }
+    memset(b, 0, sizeof *b);
+    b->pool = pool;
+    b->data = data;
+    b->size = rounded;
+    b->tag = tag;
+    b->kind = kind;
+    atomic_init(&b->pins, 1);
+    atomic_init(&b->destroyed, false);
+    b->state = BLOCK_RESIDENT;
+    b->page_id = POOL_NO_PAGE;
+    atomic_fetch_add(&pool->mapped_blocks, 1);
+    atomic_fetch_add(&pool->handles, 1);
+    pthread_mutex_lock(&pool->lock);
+    list_add(pool, b);
+    pthread_mutex_unlock(&pool->lock);
+    return b;
+}
+
+/* Brings an evicted block back (state LOADING, lock not held). */
+static bool reload(buffer_pool *pool, block_handle *b, block_state from, error *err) {
+    if (!pool_reserve(pool, b->tag, b->size, err)) return false;
+    void *data = map_memory(b->size);
+    if (!data) {
+        pool_release(pool, b->tag, b->size);
+        char asked[POOL_SIZE_TEXT_MAX];
+        pool_format_size(b->size, asked, sizeof asked);
+        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked,
+                         memory_tag_name(b->tag));
+    }
+    if (from == BLOCK_SPILLED) {
+        pthread_mutex_lock(&pool->lock);
+        pool_spill_hooks hooks = pool->hooks;
+        bool has = pool->has_hooks;
+        pthread_mutex_unlock(&pool->lock);
+        error rerr;
+        error_clear(&rerr);
+        bool ok = has && hooks.read(hooks.ctx, b->slot, data, b->size, &rerr);
+        if (!ok) {
+            unmap_memory(data, b->size);
+            pool_release(pool, b->tag, b->size);
+            if (!has) return error_set(err, EIDER_ERROR_INTERNAL, "a spilled block cannot be read back: no spill hooks");
+            if (!error_is_set(&rerr)) error_set(&rerr, EIDER_ERROR_IO, "could not read a block from temporary storage");
+            if (err && !error_is_set(err)) *err = rerr;
+            return false;
+        }
+        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->size);
+    } else {
+        pthread_mutex_lock(&pool->lock);
+        pool_page_reader reader = b->kind == BLOCK_PERSISTENT && b->page_id != POOL_NO_PAGE ? pool->page_reader : NULL;
+        void *ctx = pool->page_reader_ctx;
+        uint64_t page_id = b->page_id;
+        pthread_mutex_unlock(&pool->lock);
+        if (reader) {
+            error rerr;
+            error_clear(&rerr);
+            if (!reader(ctx, page_id, data, b->size, &rerr)) {
+                unmap_memory(data, b->size);
+                pool_release(pool, b->tag, b->size);
+                if (!error_is_set(&rerr)) error_set(&rerr, EIDER_ERROR_IO, "could not read page %llu", (unsigned long long)page_id);
+                if (err && !error_is_set(err)) *err = rerr;
+                return false;
+            }
+        } else {
+            atomic_store(&b->destroyed, true);
+        }
+    }
+    b->data = data;
+    atomic_fetch_add(&pool->mapped_blocks, 1);
+    return true;
+}
+
+void *block_pin(block_handle *b, error *err) {
+    uint32_t p = atomic_load(&b->pins);
+    while (p > 0) {
+        if (atomic_compare_exchange_weak(&b->pins, &p, p + 1)) return b->data;
+    }
+    buffer_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    for (;;) {
+        if (atomic_load(&b->pins) > 0) {
+            atomic_fetch_add(&b->pins, 1);
+            break;
+        }
+        if (b->state == BLOCK_RESIDENT) {
+            queue_remove(queue_of(pool, b), b);
+            atomic_store(&b->pins, 1);
+            break;
+        }
+        if (b->state == BLOCK_EVICTING || b->state == BLOCK_LOADING) {
+            pthread_cond_wait(&pool->changed, &pool->lock);
+            continue;
+        }
+        block_state from = b->state;
+        b->state = BLOCK_LOADING;
+        pthread_mutex_unlock(&pool->lock);
+        bool ok = reload(pool, b, from, err);
+        pthread_mutex_lock(&pool->lock);
+        b->state = ok ? BLOCK_RESIDENT : from;
+        if (ok) atomic_store(&b->pins, 1);
+        pthread_cond_broadcast(&pool->changed);
+        if (!ok) {
+            pthread_mutex_unlock(&pool->lock);
+            return NULL;
+        }
+        break;
+    }
+    void *data = b->data;
+    pthread_mutex_unlock(&pool->lock);
+    return data;
+}
+
+void block_unpin(block_handle *b) {
+    uint32_t p = atomic_load(&b->pins);
+    while (p > 1) {
+        if (atomic_compare_exchange_weak(&b->pins, &p, p - 1)) return;
+    }
+    buffer_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    p = atomic_load(&b->pins);
+    if (p > 0) {
+        atomic_store(&b->pins, p - 1);
+        if (p == 1 && b->state == BLOCK_RESIDENT && !b->in_queue) queue_push_tail(queue_of(pool, b), b);
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void *block_data(const block_handle *b) { return b->data; }
+size_t block_size(const block_handle *b) { return b->size; }
+memory_tag block_tag(const block_handle *b) { return b->tag; }
+bool block_was_destroyed(block_handle *b) { return atomic_exchange(&b->destroyed, false); }
+
+void block_free(block_handle *b) {
+    if (!b) return;
+    buffer_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    while (b->state == BLOCK_EVICTING || b->state == BLOCK_LOADING) pthread_cond_wait(&pool->changed, &pool->lock);
+    queue_remove(queue_of(pool, b), b);
+    list_remove(pool, b);
+    block_state state = b->state;
+    pool_spill_hooks hooks = pool->hooks;
+    bool has_hooks = pool->has_hooks;
+    pthread_mutex_unlock(&pool->lock);
+
+    if (state == BLOCK_RESIDENT) {
+        unmap_memory(b->data, b->size);
+        atomic_fetch_sub(&pool->mapped_blocks, 1);
+        pool_count_sub(pool, b->tag, b->size);
+    } else if (state == BLOCK_SPILLED) {
+        if (has_hooks && hooks.discard) hooks.discard(hooks.ctx, b->slot, b->size);
+        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->size);
+    }
+    atomic_fetch_sub(&pool->handles, 1);
+    pool_free(pool, b);
+}
+
+/* ---- teardown ---------------------------------------------------------------------------- */
+
+#ifdef EIDER_SANITIZE
+static void report_leaks(buffer_pool *pool) {
+    uint64_t handles = atomic_load(&pool->handles);
+    bool leak = handles > 0;
+    for (int t = 0; t < TAG_COUNT; t++)
+        if (t != TAG_METADATA && (atomic_load(&pool->tag_used[t]) || atomic_load(&pool->tag_temporary[t]))) leak = true;
+    if (!leak) return;
+    fprintf(stderr, "eider: buffer pool destroyed with %llu block(s) still allocated:\n", (unsigned long long)handles);
+    for (int t = 0; t < TAG_COUNT; t++) {
+        uint64_t u = atomic_load(&pool->tag_used[t]), tmp = atomic_load(&pool->tag_temporary[t]);
+        if (t == TAG_METADATA || (!u && !tmp)) continue;
+        char a[POOL_SIZE_TEXT_MAX], b[POOL_SIZE_TEXT_MAX];
+        pool_format_size(u, a, sizeof a);
+        pool_format_size(tmp, b, sizeof b);
+        fprintf(stderr, "  %-16s %llu bytes (%s) in memory, %llu bytes (%s) spilled\n", memory_tag_name((memory_tag)t),
+                (unsigned long long)u, a, (unsigned long long)tmp, b);
+    }
+}
+#endif
+
+void pool_destroy(buffer_pool *pool) {
+    if (!pool) return;
+#ifdef EIDER_SANITIZE
+    report_leaks(pool);
+#endif
+    while (pool->all) block_free(pool->all);
+    pthread_cond_destroy(&pool->changed);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}

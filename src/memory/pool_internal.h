@@ -1,0 +1,76 @@
+/*
+ * pool_internal.h — the buffer pool's private structures, shared by the files of the memory
+ * module (pool.c: blocks, reservations and eviction; pool_metadata.c: counted malloc).
+ * Nothing outside src/memory includes this.
+ */
+#ifndef EIDER_POOL_INTERNAL_H
+#define EIDER_POOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memory/pool.h"
+#include "memory/pool_persistent.h"
+
+typedef enum block_state {
+    BLOCK_RESIDENT,  /* memory mapped */
+    BLOCK_EVICTING,  /* being written out by the spill hook; pinners wait */
+    BLOCK_LOADING,   /* being brought back by a pinner; other pinners wait */
+    BLOCK_DROPPED,   /* destroyable/persistent block evicted: no memory, comes back empty */
+    BLOCK_SPILLED    /* temporary block written out through the hooks (slot is valid) */
+} block_state;
+
+typedef struct block_queue {
+    block_handle *head; /* least recently unpinned */
+    block_handle *tail;
+} block_queue;
+
+struct block_handle {
+    buffer_pool *pool;
+    void *data;              /* NULL unless resident */
+    size_t size;             /* rounded to the page size */
+    memory_tag tag;
+    block_kind kind;
+    _Atomic uint32_t pins;   /* 0 <-> 1 transitions happen under pool->lock */
+    atomic_bool destroyed;   /* came back empty after eviction; cleared when read */
+    block_state state;       /* guarded by pool->lock */
+    bool in_queue;
+    uint64_t slot;           /* spill slot while BLOCK_SPILLED */
+    uint64_t page_id;        /* persistent blocks: page of the database file, or POOL_NO_PAGE */
+    block_handle *qprev, *qnext; /* eviction queue */
+    block_handle *aprev, *anext; /* all blocks of the pool */
+};
+
+struct buffer_pool {
+    _Atomic uint64_t limit;
+    _Atomic uint64_t used;
+    _Atomic uint64_t tag_used[TAG_COUNT];
+    _Atomic uint64_t tag_temporary[TAG_COUNT];
+    _Atomic uint64_t mapped_blocks;  /* blocks whose memory is mapped */
+    _Atomic uint64_t handles;        /* blocks allocated and not yet freed */
+
+    pthread_mutex_t lock;            /* queues, block states, block list, hooks */
+    pthread_cond_t changed;          /* a block left EVICTING/LOADING */
+    block_queue clean;               /* unpinned destroyable and persistent blocks */
+    block_queue temporary;           /* unpinned temporary blocks */
+    block_handle *all;               /* every live block */
+    uint32_t evictions_in_flight;
+    bool has_hooks;
+    pool_spill_hooks hooks;
+    pool_page_reader page_reader;    /* persistent blocks are read back through this */
+    void *page_reader_ctx;
+};
+
+/* Counter helpers (relaxed ordering is enough for statistics; reservations use CAS on used). */
+static inline void pool_count_add(buffer_pool *pool, memory_tag tag, uint64_t bytes) {
+    atomic_fetch_add(&pool->used, bytes);
+    atomic_fetch_add(&pool->tag_used[tag], bytes);
+}
+static inline void pool_count_sub(buffer_pool *pool, memory_tag tag, uint64_t bytes) {
+    atomic_fetch_sub(&pool->tag_used[tag], bytes);
+    atomic_fetch_sub(&pool->used, bytes);
+}
+
+#endif

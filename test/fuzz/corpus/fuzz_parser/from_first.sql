@@ -1,0 +1,1 @@
+WITH x AS (SELECT 1) FROM read_csv('x.csv', header=true, columns={'a': 'BIGINT'}) r(i) LEFT JOIN x USING (i) SELECT * EXCLUDE (a) REPLACE (b+1 AS b) UNION ALL (SELECT 2 INTERSECT SELECT 3);

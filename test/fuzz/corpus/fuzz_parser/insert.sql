@@ -1,0 +1,1 @@
+INSERT INTO t VALUES (1, 2, 3, 'a', 'b', 4.5, NULL, true, 9, 10);

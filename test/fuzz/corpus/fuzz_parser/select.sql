@@ -1,0 +1,1 @@
+SELECT a, b AS x, count(*) FROM t WHERE a > 1 AND b IN (1,2,3) GROUP BY ALL ORDER BY 1 DESC LIMIT 10;
