@@ -10,6 +10,10 @@ typedef struct expr_state {
     bound_expr *expr;
     vector *arg_vectors;       /* arg_count vectors, the results of the children */
     struct expr_state **children;
+    /* CASE only: branches are evaluated on the rows that reach them */
+    chunk *gather;             /* the input rows of one branch, made on first use */
+    uint32_t *rows;            /* rows still undecided, then rows taking a branch */
+    uint32_t *taken;
 } expr_state;
 
 struct expr_executor {
@@ -69,8 +73,17 @@ expr_executor *expr_executor_create(arena *a, bound_expr **exprs, uint32_t count
     return ex;
 }
 
+static void state_destroy(expr_state *s) {
+    if (!s) return;
+    if (s->gather) chunk_destroy(s->gather);
+    s->gather = NULL;
+    for (uint32_t i = 0; i < s->expr->arg_count && s->children; i++) state_destroy(s->children[i]);
+}
+
 void expr_executor_destroy(expr_executor *ex) {
-    if (ex && ex->scratch) chunk_destroy(ex->scratch);
+    if (!ex) return;
+    for (uint32_t i = 0; i < ex->count; i++) state_destroy(ex->roots[i]);
+    if (ex->scratch) chunk_destroy(ex->scratch);
 }
 
 static void fill_constant(const value *val, vector *result, uint32_t count) {
@@ -157,19 +170,63 @@ static void combine_logical(const expr_state *s, vector *result, uint32_t count,
     }
 }
 
-static bool eval_case(const expr_state *s, vector *result, uint32_t count) {
-    uint32_t pairs = (s->expr->arg_count - 1) / 2;
-    const vector *else_vec = &s->arg_vectors[s->expr->arg_count - 1];
-    for (uint32_t r = 0; r < count; r++) {
-        const vector *pick = else_vec;
-        for (uint32_t p = 0; p < pairs; p++) {
-            const vector *cond = &s->arg_vectors[2 * p];
-            if (vector_is_valid(cond, r) && ((const uint8_t *)cond->data)[r]) {
-                pick = &s->arg_vectors[2 * p + 1];
-                break;
+static bool eval_node(expr_executor *ex, const expr_state *s, const chunk *input, uint32_t count, vector *result,
+                      chunk *out, error *err);
+
+/* The rows sel[0..n) of input, as a chunk of their own (strings shared, not copied). */
+static const chunk *gather_rows(expr_executor *ex, expr_state *s, const chunk *input, const uint32_t *sel, uint32_t n,
+                                error *err) {
+    if (!input) return NULL;
+    if (!s->gather) {
+        logical_type types[input->column_count ? input->column_count : 1];
+        for (uint32_t c = 0; c < input->column_count; c++) types[c] = input->columns[c].type;
+        if (!(s->gather = chunk_create(ex->arena, types, input->column_count, err))) return NULL;
+    }
+    for (uint32_t c = 0; c < input->column_count; c++) {
+        vector_set_all_valid(&s->gather->columns[c]);
+        for (uint32_t i = 0; i < n; i++) vector_copy_value(&s->gather->columns[c], i, &input->columns[c], sel[i]);
+    }
+    s->gather->count = n;
+    return s->gather;
+}
+
+/* CASE evaluates each WHEN on the rows no earlier WHEN took, and each THEN (and ELSE) only on
+ * the rows that reach it, so a branch's errors (a cast of text that is not a number) cannot
+ * fire on rows that do not take it. */
+static bool eval_case(expr_executor *ex, expr_state *s, const chunk *input, uint32_t count, vector *result,
+                      chunk *out, error *err) {
+    if (!s->rows) {
+        s->rows = arena_alloc(ex->arena, sizeof(uint32_t) * VECTOR_SIZE, err);
+        s->taken = arena_alloc(ex->arena, sizeof(uint32_t) * VECTOR_SIZE, err);
+        if (!s->rows || !s->taken) return false;
+    }
+    uint32_t pairs = (s->expr->arg_count - 1) / 2, remaining = count;
+    for (uint32_t i = 0; i < count; i++) s->rows[i] = i;
+    vector_set_all_valid(result);
+    for (uint32_t p = 0; p <= pairs && remaining > 0; p++) {
+        bool is_else = p == pairs;
+        const chunk *sub = input;
+        if (remaining < count && !(sub = gather_rows(ex, s, input, s->rows, remaining, err)) && input) return false;
+        uint32_t branch = is_else ? s->expr->arg_count - 1 : 2 * p + 1, ntaken = 0, nleft = 0;
+        if (is_else) {
+            memcpy(s->taken, s->rows, sizeof(uint32_t) * remaining);
+            ntaken = remaining;
+        } else {
+            vector *cond = &s->arg_vectors[2 * p];
+            vector_set_all_valid(cond);
+            if (!eval_node(ex, s->children[2 * p], sub, remaining, cond, ex->scratch, err)) return false;
+            for (uint32_t i = 0; i < remaining; i++) {
+                if (vector_is_valid(cond, i) && ((const uint8_t *)cond->data)[i]) s->taken[ntaken++] = s->rows[i];
+                else s->rows[nleft++] = s->rows[i];
             }
+            if (ntaken == 0) continue;
+            if (ntaken < remaining && !(sub = gather_rows(ex, s, input, s->taken, ntaken, err)) && input) return false;
         }
-        vector_copy_value(result, r, pick, r);
+        vector *val = &s->arg_vectors[branch];
+        vector_set_all_valid(val);
+        if (!eval_node(ex, s->children[branch], sub, ntaken, val, out, err)) return false;
+        for (uint32_t i = 0; i < ntaken; i++) vector_copy_value(result, s->taken[i], val, i);
+        remaining = is_else ? 0 : nleft;
     }
     return true;
 }
@@ -177,6 +234,7 @@ static bool eval_case(const expr_state *s, vector *result, uint32_t count) {
 static bool eval_node(expr_executor *ex, const expr_state *s, const chunk *input, uint32_t count, vector *result,
                       chunk *out, error *err) {
     bound_expr *e = s->expr;
+    if (e->kind == BEXPR_CASE) return eval_case(ex, (expr_state *)s, input, count, result, out, err);
     for (uint32_t i = 0; i < e->arg_count; i++) {
         vector_set_all_valid(&s->arg_vectors[i]);
         if (!eval_node(ex, s->children[i], input, count, &s->arg_vectors[i], ex->scratch, err)) return false;
@@ -225,8 +283,8 @@ static bool eval_node(expr_executor *ex, const expr_state *s, const chunk *input
             ((uint8_t *)result->data)[r] = vector_is_valid(&s->arg_vectors[0], r) != want_null;
         return true;
     }
-    case BEXPR_CASE:
-        return eval_case(s, result, count);
+    case BEXPR_CASE: /* handled above */
+        return true;
     case BEXPR_PARAMETER:
         return error_set(err, EIDER_ERROR_INVALID_INPUT, "parameter $%u has no value bound", e->column);
     }

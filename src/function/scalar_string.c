@@ -1,10 +1,13 @@
 /*
- * scalar_string.c — string functions: || and concat, lower/upper (ASCII), length (UTF-8
+ * scalar_string.c — string functions: || and concat, lower/upper (Unicode), length (UTF-8
  * characters), substring/substr (DuckDB's rules for start <= 0 and negative lengths), trim,
  * ltrim, rtrim, replace, starts_with/prefix, ends_with/suffix, contains, strpos.
  * Positions and lengths count UTF-8 characters. Result strings are copied into the result
  * chunk's heap.
  */
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
 #include "function/scalar_internal.h"
 
 static inline size_t utf8_len(unsigned char c) {
@@ -118,7 +121,70 @@ bool scalar_bind_concat(const logical_type *args, uint32_t nargs, bound_scalar *
 
 /* ---- lower / upper -------------------------------------------------------------------------- */
 
+/* Unicode case mapping uses the C.UTF-8 locale's tables (glibc), loaded once. */
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+static void load_utf8_locale(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
+/* Decodes one UTF-8 character at s[0..n); invalid bytes decode as themselves (one byte). */
+static uint32_t utf8_decode(const unsigned char *s, uint32_t n, uint32_t *len) {
+    unsigned char c = s[0];
+    uint32_t need = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (need == 0 || need > n) return *len = 1, c;
+    uint32_t cp = need == 1 ? c : need == 2 ? (c & 0x1Fu) : need == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (uint32_t k = 1; k < need; k++) {
+        if ((s[k] & 0xC0) != 0x80) return *len = 1, c;
+        cp = (cp << 6) | (s[k] & 0x3Fu);
+    }
+    return *len = need, cp;
+}
+
+static uint32_t utf8_encode(uint32_t cp, char *out) {
+    if (cp < 0x80) return out[0] = (char)cp, 1;
+    if (cp < 0x800) return out[0] = (char)(0xC0 | (cp >> 6)), out[1] = (char)(0x80 | (cp & 0x3F)), 2;
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static uint32_t map_char(uint32_t cp, bool upper) {
+    if (cp < 0x80) {
+        if (upper && cp >= 'a' && cp <= 'z') return cp - 32;
+        if (!upper && cp >= 'A' && cp <= 'Z') return cp + 32;
+        return cp;
+    }
+    if (!utf8_locale) return cp;
+    wint_t m = upper ? towupper_l((wint_t)cp, utf8_locale) : towlower_l((wint_t)cp, utf8_locale);
+    return (uint32_t)m;
+}
+
+/* Maps s[0..n) into dst (NULL: only measures); returns the mapped length. Invalid bytes are
+ * copied as they are. */
+static uint32_t case_map_text(const char *s, uint32_t n, char *dst, bool upper) {
+    uint32_t out = 0;
+    for (uint32_t k = 0; k < n;) {
+        uint32_t len, cp = utf8_decode((const unsigned char *)s + k, n - k, &len);
+        char buf[4];
+        uint32_t w;
+        if (len == 1 && (unsigned char)s[k] >= 0x80) buf[0] = s[k], w = 1; /* not valid UTF-8 */
+        else w = utf8_encode(map_char(cp, upper), buf);
+        if (dst) memcpy(dst + out, buf, w);
+        out += w;
+        k += len;
+    }
+    return out;
+}
+
 static bool case_map(const vector *args, uint32_t count, vector *result, chunk *out, error *err, bool upper) {
+    pthread_once(&utf8_locale_once, load_utf8_locale);
     const string_t *a = args[0].data;
     string_t *r = result->data;
     bool all = vector_all_valid(result, count);
@@ -126,13 +192,8 @@ static bool case_map(const vector *args, uint32_t count, vector *result, chunk *
         if (!scalar_row_valid(result, all, i)) continue;
         const char *s = string_data(&a[i]);
         str_builder b;
-        if (!builder_init(&b, out, a[i].length, err)) return false;
-        for (uint32_t k = 0; k < a[i].length; k++) {
-            char c = s[k];
-            if (upper && c >= 'a' && c <= 'z') c = (char)(c - 32);
-            else if (!upper && c >= 'A' && c <= 'Z') c = (char)(c + 32);
-            b.data[k] = c;
-        }
+        if (!builder_init(&b, out, case_map_text(s, a[i].length, NULL, upper), err)) return false;
+        case_map_text(s, a[i].length, b.data, upper);
         r[i] = builder_finish(&b);
     }
     return true;

@@ -123,6 +123,12 @@ bool run_create_table(statement_context *sc, ast_statement *st) {
 bool run_drop(statement_context *sc, ast_statement *st) {
     if (st->drop.object != AST_DROP_TABLE)
         return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "only DROP TABLE is supported");
+    /* all or nothing: every table must exist before any is dropped */
+    for (uint32_t i = 0; i < st->drop.count && !st->drop.if_exists; i++) {
+        table_entry *t = lookup_table(sc, &st->drop.names[i]);
+        if (!t) return false;
+        table_entry_unref(t);
+    }
     for (uint32_t i = 0; i < st->drop.count; i++) {
         ast_qualified_name *q = &st->drop.names[i];
         if (!check_schema(sc, q)) return false;
@@ -169,6 +175,7 @@ bool run_insert(statement_context *sc, ast_statement *st) {
         if (source_of[c] >= 0) types[source_of[c]] = t->columns[c].type;
     binder b;
     binder_init(&b, sc->db, sc->arena, sc->err);
+    b.insert_target = t->name;
     relation rel;
     if (!bind_query_for_types(&b, st->insert.query, types, nc, &rel)) goto done;
     /* the rows in table column order; columns not named are NULL */

@@ -1,6 +1,7 @@
 /* ORDER BY lists, window specifications and function calls (aggregates, window and table
  * functions). */
 #include <string.h>
+#include <strings.h>
 
 #include "parser/parser_internal.h"
 
@@ -149,6 +150,18 @@ ast_expr *parser_parse_function_call(parser *p, ast_ident schema, ast_ident name
             parser_height_max(&height, arg);
             parser_push(p, &e->function.args, &e->function.arg_count, &cap, sizeof arg, &arg);
             parser_push(p, &names, &name_count, &name_cap, sizeof arg_name, &arg_name);
+            /* SQL's substring(s FROM start [FOR length]) */
+            if (e->function.arg_count == 1 && name.len == 9 && !strncasecmp(name.name, "substring", 9) &&
+                parser_accept_kw(p, KW_FROM)) {
+                for (int part = 0; part < 2; part++) {
+                    ast_expr *x = parser_parse_expr(p);
+                    parser_height_max(&height, x);
+                    parser_push(p, &e->function.args, &e->function.arg_count, &cap, sizeof x, &x);
+                    parser_push(p, &names, &name_count, &name_cap, sizeof arg_name, &arg_name);
+                    if (!parser_accept_kw(p, KW_FOR)) break;
+                }
+                break;
+            }
         } while (parser_accept(p, TOK_COMMA));
         if (any_named) e->function.arg_names = names;
         if (parser_accept_kw(p, KW_ORDER)) {

@@ -539,6 +539,42 @@ static bound_expr *bind_current_setting(binder *b, expr_scope *s, ast_expr *e) {
     return copy ? bexpr_constant(b->arena, value_varchar(copy, (uint32_t)strlen(copy)), b->err) : NULL;
 }
 
+/* round(DECIMAL(w,s), n) is a DECIMAL(w, n) as in DuckDB (n clamped to 0..s; 0 without n):
+ * the function rounds exactly on the decimal digits, the cast gives the result its scale. */
+static bound_expr *round_decimal(binder *b, bound_expr *r, bound_expr **args, uint32_t n) {
+    logical_type in = args[0]->type;
+    int64_t digits = 0;
+    if (n == 2) {
+        bound_expr *d = args[1];
+        if (d->kind != BEXPR_CONSTANT || d->constant.is_null || !type_is_integral(d->type)) return r;
+        digits = d->type.id == TYPE_INTEGER ? d->constant.u.i32 : d->constant.u.i64;
+    }
+    if (digits < 0) digits = 0;
+    if (digits > in.scale) digits = in.scale;
+    return bexpr_cast(b->arena, r, type_decimal(in.width, (uint8_t)digits), false, b->err);
+}
+
+/* coalesce(a, b, c) is CASE WHEN a IS NOT NULL THEN a WHEN b IS NOT NULL THEN b ELSE c END:
+ * an argument is evaluated only for the rows that need it, as in DuckDB. */
+static bound_expr *bind_coalesce(binder *b, expr_scope *s, ast_expr *e) {
+    uint32_t n = e->function.arg_count;
+    if (n == 0) return error_set(b->err, EIDER_ERROR_BINDER, "coalesce requires at least one argument"), NULL;
+    bound_expr **args = arena_alloc(b->arena, sizeof *args * (2 * n - 1), b->err);
+    if (!args) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        bound_expr *x = bind_expr(b, s, e->function.args[i]);
+        if (!x) return NULL;
+        if (i == n - 1) {
+            args[2 * i] = x;
+            break;
+        }
+        if (!(args[2 * i] = bexpr_logical(b->arena, BEXPR_IS_NOT_NULL, &x, 1, b->err))) return NULL;
+        args[2 * i + 1] = x;
+    }
+    if (n == 1) return args[0];
+    return make_case(b, args, 2 * n - 1);
+}
+
 static bound_expr *bind_function(binder *b, expr_scope *s, ast_expr *e) {
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)e->function.name.len, e->function.name.name);
@@ -562,13 +598,16 @@ static bound_expr *bind_function(binder *b, expr_scope *s, ast_expr *e) {
                                  name),
                        NULL;
     if (!strcasecmp(name, "current_setting")) return bind_current_setting(b, s, e);
+    if (!strcasecmp(name, "coalesce") || !strcasecmp(name, "ifnull")) return bind_coalesce(b, s, e);
     uint32_t n = e->function.arg_count;
     if (n > SCALAR_MAX_ARGS)
         return error_set(b->err, EIDER_ERROR_BINDER, "too many arguments for %s", name), NULL;
     bound_expr *args[SCALAR_MAX_ARGS];
     for (uint32_t i = 0; i < n; i++)
         if (!(args[i] = bind_expr(b, s, e->function.args[i]))) return NULL;
-    return bexpr_function(b->arena, name, args, n, b->err);
+    bound_expr *r = bexpr_function(b->arena, name, args, n, b->err);
+    if (r && !strcasecmp(name, "round") && args[0]->type.id == TYPE_DECIMAL) return round_decimal(b, r, args, n);
+    return r;
 }
 
 /* ---- entry -------------------------------------------------------------------------------- */

@@ -35,6 +35,10 @@ bool relation_project(binder *b, relation *in, bound_expr **exprs, uint32_t coun
 
 bool binder_push_ctes(binder *b, ast_query *q) {
     for (uint32_t i = 0; i < q->cte_count; i++) {
+        for (uint32_t j = 0; j < i; j++)
+            if (ident_matches(&q->ctes[i].name, ident_text(b, &q->ctes[j].name)))
+                return error_set(b->err, EIDER_ERROR_BINDER, "Duplicate CTE name \"%.*s\"", (int)q->ctes[i].name.len,
+                                 q->ctes[i].name.name);
         cte_binding *c = arena_alloc(b->arena, sizeof *c, b->err);
         if (!c) return false;
         c->cte = &q->ctes[i];

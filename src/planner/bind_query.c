@@ -58,6 +58,22 @@ static ast_expr *column_ast(binder *b, const scope_column *c, uint32_t pos) {
     return e;
 }
 
+/* The name of a column reference's result: the column's name as stored (its case as created),
+ * or the name as written when it does not resolve to one column. */
+static const char *column_output_name(binder *b, relation *from, ast_expr *e) {
+    const ast_ident *name = &e->column.parts[e->column.count - 1];
+    const ast_ident *table = e->column.count == 2 ? &e->column.parts[0] : NULL;
+    const char *found = NULL;
+    for (uint32_t c = 0; c < from->column_count; c++) {
+        scope_column *col = &from->columns[c];
+        if (!ident_matches(name, col->name) || (table && !ident_matches(table, col->table))) continue;
+        if (!table && col->hidden) continue;
+        if (found) return ident_text(b, name);
+        found = col->name;
+    }
+    return found ? found : ident_text(b, name);
+}
+
 static bool star_excludes(binder *b, const ast_expr *star, const char *name) {
     (void)b;
     for (uint32_t i = 0; i < star->star.exclude_count; i++)
@@ -78,7 +94,7 @@ static bool expand_select(binder *b, ast_select *sel, relation *from, select_ent
             list[n].expr = it->expr;
             if (it->alias.name) list[n].name = ident_text(b, &it->alias);
             else if (it->expr->kind == AST_EXPR_COLUMN)
-                list[n].name = ident_text(b, &it->expr->column.parts[it->expr->column.count - 1]);
+                list[n].name = column_output_name(b, from, it->expr);
             else list[n].name = ast_expr_name(b, it->expr);
             if (!list[n++].name) return false;
             continue;
@@ -97,6 +113,16 @@ static bool expand_select(binder *b, ast_select *sel, relation *from, select_ent
             list[n].expr = e;
             list[n++].name = col->name;
         }
+        for (uint32_t x = 0; x < star->star.exclude_count; x++) {
+            bool exists = false;
+            for (uint32_t c = 0; c < from->column_count && !exists; c++)
+                exists = ident_matches(&star->star.exclude[x], from->columns[c].name);
+            if (!exists)
+                return error_set(b->err, EIDER_ERROR_BINDER, "Column \"%.*s\" in EXCLUDE list not found in FROM clause",
+                                 (int)star->star.exclude[x].len, star->star.exclude[x].name);
+        }
+        if (n == before && star->star.exclude_count)
+            return error_set(b->err, EIDER_ERROR_BINDER, "SELECT list is empty after resolving * expressions!");
         if (n == before) {
             if (star->star.relation.name)
                 return error_set(b->err, EIDER_ERROR_BINDER, "Referenced table \"%.*s\" not found!",
@@ -119,11 +145,11 @@ typedef struct order_plan {
     uint32_t hidden_count;
 } order_plan;
 
-static bool positional_index(binder *b, ast_expr *e, uint32_t count, int64_t *index) {
+static bool positional_index(binder *b, ast_expr *e, uint32_t count, const char *clause, int64_t *index) {
     if (e->kind != AST_EXPR_CONSTANT || e->literal.kind != AST_LIT_INTEGER) return false;
     *index = e->literal.integer;
     if (*index < 1 || *index > (int64_t)count) {
-        error_set(b->err, EIDER_ERROR_BINDER, "ORDER term out of range - should be between 1 and %u", count);
+        error_set(b->err, EIDER_ERROR_BINDER, "%s term out of range - should be between 1 and %u", clause, count);
         return false;
     }
     return true;
@@ -157,7 +183,7 @@ static bool plan_order(binder *b, ast_order_by *ob, select_entry *items, bound_e
         sort_key *k = &out->keys[out->key_count++];
         set_direction(k, it);
         int64_t pos;
-        if (positional_index(b, it->expr, count, &pos)) {
+        if (positional_index(b, it->expr, count, "ORDER", &pos)) {
             k->column = (uint32_t)(pos - 1);
             continue;
         }
@@ -192,7 +218,7 @@ static bool constant_count(binder *b, ast_expr *e, const char *what, int64_t *ou
     if (v.is_null) return (*out = -1), true;
     value c;
     if (!cast_value(&v, type_make(TYPE_BIGINT), &c, b->arena, b->err)) return false;
-    if (c.u.i64 < 0) return error_set(b->err, EIDER_ERROR_BINDER, "%s cannot be negative", what);
+    if (c.u.i64 < 0) return error_set(b->err, EIDER_ERROR_BINDER, "LIMIT/OFFSET cannot be negative (%s)", what);
     *out = c.u.i64;
     return true;
 }
@@ -261,7 +287,7 @@ static bool bind_groups(binder *b, ast_select *sel, select_entry *items, uint32_
         } else {
             g = sel->group_by[i];
             int64_t pos;
-            if (positional_index(b, g, n, &pos)) g = items[pos - 1].expr;
+            if (positional_index(b, g, n, "GROUP BY", &pos)) g = items[pos - 1].expr;
             else if (error_is_set(b->err)) return false;
         }
         if (ast_contains_aggregate(g))
@@ -389,8 +415,8 @@ static bool bind_values(binder *b, ast_query *q, const logical_type *target, uin
                         relation *out) {
     uint32_t rows = q->values.row_count, cols = rows ? q->values.rows[0].count : 0;
     if (target && cols != target_count)
-        return error_set(b->err, EIDER_ERROR_BINDER, "table has %u columns but %u values were supplied", target_count,
-                         cols);
+        return error_set(b->err, EIDER_ERROR_BINDER, "table %s has %u columns but %u values were supplied",
+                         b->insert_target ? b->insert_target : "?", target_count, cols);
     bound_expr ***matrix = arena_alloc(b->arena, sizeof *matrix * (rows ? rows : 1), b->err);
     logical_type *types = arena_alloc(b->arena, sizeof *types * (cols ? cols : 1), b->err);
     if (!matrix || !types) return false;
@@ -399,7 +425,7 @@ static bool bind_values(binder *b, ast_query *q, const logical_type *target, uin
     for (uint32_t r = 0; r < rows; r++) {
         ast_values_row *row = &q->values.rows[r];
         if (row->count != cols)
-            return error_set(b->err, EIDER_ERROR_BINDER, "VALUES lists must all be the same length");
+            return error_set(b->err, EIDER_ERROR_PARSER, "VALUES lists must all be the same length");
         if (!(matrix[r] = arena_alloc(b->arena, sizeof(bound_expr *) * (cols ? cols : 1), b->err))) return false;
         for (uint32_t c = 0; c < cols; c++) {
             bound_expr *x = bind_expr(b, &s, row->values[c]);
@@ -518,7 +544,7 @@ bool bind_query_for_types(binder *b, ast_query *q, const logical_type *types, ui
     if (q->kind == AST_QUERY_VALUES) return bind_query_inner(b, q, types, count, out);
     if (!bind_query_inner(b, q, NULL, 0, out)) return false;
     if (out->column_count != count)
-        return error_set(b->err, EIDER_ERROR_BINDER, "table has %u columns but %u values were supplied", count,
-                         out->column_count);
+        return error_set(b->err, EIDER_ERROR_BINDER, "table %s has %u columns but %u values were supplied",
+                         b->insert_target ? b->insert_target : "?", count, out->column_count);
     return cast_relation(b, out, types);
 }

@@ -39,6 +39,7 @@ typedef struct binder {
     error *err;
     cte_binding *ctes; /* innermost first */
     uint32_t depth;    /* nesting of queries being bound */
+    const char *insert_target; /* table an INSERT writes to, for messages */
 } binder;
 
 void binder_init(binder *b, eider_database *db, arena *a, error *err);

@@ -36,11 +36,12 @@ bound_expr *bexpr_cast(arena *a, bound_expr *e, logical_type type, bool try_cast
     if (type_equals(e->type, type)) return e;
     if (e->kind == BEXPR_CONSTANT) {
         value out;
+        error local;
+        error_clear(&local);
         if (e->constant.is_null) return bexpr_constant(a, value_null(type), err);
-        if (cast_value(&e->constant, type, &out, a, err)) return bexpr_constant(a, out, err);
-        if (!try_cast) return NULL;
-        error_clear(err);
-        return bexpr_constant(a, value_null(type), err);
+        if (cast_value(&e->constant, type, &out, a, &local)) return bexpr_constant(a, out, err);
+        if (try_cast) return bexpr_constant(a, value_null(type), err);
+        /* not folded: the error is raised if a row ever evaluates the cast (CASE may skip it) */
     }
     bound_expr *c = node(a, BEXPR_CAST, type, err);
     if (!c) return NULL;
@@ -57,11 +58,14 @@ bool bexpr_is_foldable(const bound_expr *e) {
     return true;
 }
 
-/* Folds a constant expression to a literal; errors (e.g. overflow) surface at bind time. */
+/* Folds a constant expression to a literal. An expression whose evaluation fails (overflow,
+ * a bad conversion) stays as it is: the error is raised only if a row evaluates it. */
 static bound_expr *fold(arena *a, bound_expr *e, error *err) {
     if (!e || e->kind == BEXPR_CONSTANT || !bexpr_is_foldable(e)) return e;
     value v;
-    if (!expr_evaluate_constant(a, e, &v, err)) return NULL;
+    error local;
+    error_clear(&local);
+    if (!expr_evaluate_constant(a, e, &v, &local)) return e;
     v.type = e->type;
     return bexpr_constant(a, v, err);
 }

@@ -972,7 +972,7 @@ static void test_errors(void) {
               "LINE 1: SELECT $0\n"
               "               ^");
     /* a long line shows a window around the token */
-    char sql[600];
+    char sql[1024];
     strcpy(sql, "SELECT ");
     for (int i = 0; i < 50; i++) strcat(sql, "aaaaaaa + ");
     strcat(sql, ") + ");

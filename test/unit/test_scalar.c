@@ -257,7 +257,7 @@ static void test_strings(void) {
         expect1("concat", 4, a, "a11.5", "VARCHAR");
     }
     E1("lower", S("AbC"), "abc", "VARCHAR");
-    E1("UPPER", S("abc déf and more"), "ABC DéF AND MORE", "VARCHAR");
+    E1("UPPER", S("abc déf and more"), "ABC DÉF AND MORE", "VARCHAR");
     E1("lower", I(1), "ERR:Binder Error: No function matches the given name and argument types 'lower(INTEGER)'", NULL);
     E1("length", S("héllo"), "5", "BIGINT");
     E1("length", S(""), "0", "BIGINT");
