@@ -3,9 +3,11 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 60
+DURATION ?= PT10M
 
-.PHONY: all setup build run test test-release test-asan fuzz bench clean
+.PHONY: all setup build run test test-release test-asan test-tsan tsan fuzz bench churn clean
 
 all: build
 
@@ -32,6 +34,17 @@ test-asan: setup $(ASAN_BUILD)/Makefile
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+$(TSAN_BUILD)/Makefile:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEIDER_TSAN=ON >/dev/null
+
+# the tests that run many threads, under ThreadSanitizer
+tsan test-tsan: setup $(TSAN_BUILD)/Makefile
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L concurrency
+
+churn: build
+	$(BUILD)/eider-churn $(DURATION) $(CHURN_ARGS)
+
 $(FUZZ_BUILD)/Makefile:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEIDER_FUZZ=ON -DEIDER_SANITIZE=ON >/dev/null
 
@@ -49,4 +62,4 @@ bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

@@ -84,6 +84,10 @@ void eider_disconnect(eider_connection *conn);
  * EIDER_ERROR_INTERRUPTED. Harmless when nothing runs. */
 void eider_interrupt(eider_connection *conn);
 
+/* Progress of the query running on conn, in percent (0..100), for progress bars; -1 when no
+ * query runs or its progress is unknown. Safe to call from another thread. */
+double eider_query_progress(eider_connection *conn);
+
 /* ---- queries and results -------------------------------------------------------------- */
 
 /* Runs one or more ';'-separated statements. *out always receives a result (also on
@@ -115,6 +119,66 @@ bool eider_value_bool(const eider_result *result, uint64_t col, uint64_t row);
 /* The value rendered as text (as CAST(x AS VARCHAR) would); NULL for SQL NULL.
  * The caller frees the string with eider_free. */
 char *eider_value_text(const eider_result *result, uint64_t col, uint64_t row);
+
+/* ---- prepared statements -------------------------------------------------------------- */
+
+typedef struct eider_prepared_statement eider_prepared_statement;
+
+/* Prepares one statement with `?` or `$n` parameters. *out always receives an object (also on
+ * failure, carrying the error: eider_prepare_error) that the caller destroys. */
+eider_state eider_prepare(eider_connection *conn, const char *sql, eider_prepared_statement **out);
+const char *eider_prepare_error(const eider_prepared_statement *ps);
+eider_error_type eider_prepare_error_type(const eider_prepared_statement *ps);
+/* Number of parameters ($1..$n). */
+uint64_t eider_nparams(const eider_prepared_statement *ps);
+/* Bind parameter `index` (1-based). A bad index gives EIDER_ERROR and sets the prepare error. */
+eider_state eider_bind_null(eider_prepared_statement *ps, uint64_t index);
+eider_state eider_bind_bool(eider_prepared_statement *ps, uint64_t index, bool v);
+eider_state eider_bind_int32(eider_prepared_statement *ps, uint64_t index, int32_t v);
+eider_state eider_bind_int64(eider_prepared_statement *ps, uint64_t index, int64_t v);
+eider_state eider_bind_double(eider_prepared_statement *ps, uint64_t index, double v);
+eider_state eider_bind_varchar(eider_prepared_statement *ps, uint64_t index, const char *v);
+eider_state eider_bind_varchar_length(eider_prepared_statement *ps, uint64_t index, const char *v, uint64_t length);
+/* days since 1970-01-01 */
+eider_state eider_bind_date(eider_prepared_statement *ps, uint64_t index, int32_t days);
+/* microseconds since 1970-01-01 00:00:00 */
+eider_state eider_bind_timestamp(eider_prepared_statement *ps, uint64_t index, int64_t micros);
+/* Clears every bound value. */
+eider_state eider_clear_bindings(eider_prepared_statement *ps);
+/* Runs the statement with the values bound so far (every parameter must be bound). Like
+ * eider_query, *out always receives a result the caller destroys. */
+eider_state eider_execute(eider_prepared_statement *ps, eider_result **out);
+void eider_prepared_destroy(eider_prepared_statement *ps);
+
+/* ---- appender ------------------------------------------------------------------------- */
+
+typedef struct eider_appender eider_appender;
+
+/* Appends rows to an existing table, fast. Rows are buffered (in pool memory) and become
+ * visible to other connections at eider_appender_flush, all together. schema may be NULL.
+ * On failure *out is still set (carrying the error: eider_appender_error) and must be
+ * destroyed. */
+eider_state eider_appender_create(eider_connection *conn, const char *schema, const char *table,
+                                  eider_appender **out);
+const char *eider_appender_error(const eider_appender *app);
+eider_error_type eider_appender_error_type(const eider_appender *app);
+/* Values of the current row, one per column in table order. A value is converted to the column's
+ * type as a CAST would; a value that does not convert fails at once. */
+eider_state eider_append_bool(eider_appender *app, bool v);
+eider_state eider_append_int32(eider_appender *app, int32_t v);
+eider_state eider_append_int64(eider_appender *app, int64_t v);
+eider_state eider_append_double(eider_appender *app, double v);
+eider_state eider_append_varchar(eider_appender *app, const char *v);
+eider_state eider_append_varchar_length(eider_appender *app, const char *v, uint64_t length);
+eider_state eider_append_date(eider_appender *app, int32_t days);
+eider_state eider_append_timestamp(eider_appender *app, int64_t micros);
+eider_state eider_append_null(eider_appender *app);
+/* Ends the current row: fails (and drops that row) if it has too few or too many values. */
+eider_state eider_appender_end_row(eider_appender *app);
+/* Makes the buffered rows visible, atomically. On failure none of them is visible. */
+eider_state eider_appender_flush(eider_appender *app);
+/* Flushes, then frees the appender. Returns the flush's state. */
+eider_state eider_appender_destroy(eider_appender *app);
 
 /* Frees memory returned by the API (error strings, eider_value_text). */
 void eider_free(void *ptr);

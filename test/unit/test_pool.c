@@ -520,7 +520,8 @@ static void *worker_main(void *arg) {
 }
 
 static void test_threads(void) {
-    buffer_pool *pool = pool_create(12 * BLK);
+    /* each worker keeps two temporary blocks resident at all times: 8 > 6 forces spilling */
+    buffer_pool *pool = pool_create(6 * BLK);
     fake_spill f;
     memset(&f, 0, sizeof f);
     pthread_mutex_init(&f.lock, NULL);
