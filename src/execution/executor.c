@@ -1,6 +1,9 @@
 #include "execution/executor.h"
 
+#include <pthread.h>
 #include <string.h>
+
+#include "execution/scheduler.h"
 
 const physical_op_vtable union_all_vtable = {.name = "UNION_ALL"};
 
@@ -116,12 +119,15 @@ typedef struct run_state {
     void *op_locals[MAX_PIPELINE_OPS];
     chunk *op_out[MAX_PIPELINE_OPS];
     void *sink_local;
-    bool finished; /* an operator said no more output will come */
+    bool finished;      /* an operator said no more output will come */
+    atomic_bool *stop;  /* another thread of the pipeline failed */
 } run_state;
 
-static bool check_interrupt(exec_context *ctx, error *err) {
+static bool check_interrupt(const run_state *rs, error *err) {
+    exec_context *ctx = rs->ctx;
     if (ctx->interrupted && atomic_load(ctx->interrupted))
         return error_set(err, EIDER_ERROR_INTERRUPTED, "Interrupted!");
+    if (rs->stop && atomic_load(rs->stop)) return error_set(err, EIDER_ERROR_INTERRUPTED, "stopped");
     return true;
 }
 
@@ -144,26 +150,17 @@ static bool push(run_state *rs, chunk *in, uint32_t idx, error *err) {
             return true;
         }
         if (r == OP_NEED_MORE_INPUT) return true;
-        if (!check_interrupt(rs->ctx, err)) return false;
+        if (!check_interrupt(rs, err)) return false;
     }
 }
 
-static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, error *err) {
+/* One thread's run of a pipeline: its local states, the chunk loop, and the combine. */
+static bool run_locals(pipeline *p, exec_context *ctx, atomic_bool *stop, error *err) {
     run_state rs;
     memset(&rs, 0, sizeof rs);
     rs.ctx = ctx;
     rs.p = p;
-    sink_info *si = find_sink(pp, p->sink);
-    if (!si->initialized) {
-        if (p->sink->vt->sink_init && !p->sink->vt->sink_init(p->sink, ctx, err)) return false;
-        si->initialized = true;
-    }
-    sink_info *src_info = is_sink(p->source) ? find_sink(pp, p->source) : NULL;
-    bool src_initialized = src_info ? src_info->source_initialized : false;
-    if (!src_initialized) {
-        if (p->source->vt->source_init && !p->source->vt->source_init(p->source, ctx, err)) return false;
-        if (src_info) src_info->source_initialized = true;
-    }
+    rs.stop = stop;
     bool ok = true;
     void *source_local = NULL;
     chunk *source_chunk = NULL;
@@ -185,7 +182,7 @@ static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, err
         if (error_is_set(err)) ok = false;
     }
     while (ok && !rs.finished) {
-        ok = check_interrupt(ctx, err);
+        ok = check_interrupt(&rs, err);
         if (!ok) break;
         chunk_reset(source_chunk);
         ok = p->source->vt->get_data(p->source, ctx, source_local, source_chunk, err);
@@ -201,7 +198,83 @@ static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, err
     }
     if (source_local && p->source->vt->source_local_destroy) p->source->vt->source_local_destroy(p->source, source_local);
     if (source_chunk) chunk_destroy(source_chunk);
-    if (!ok) return false;
+    return ok;
+}
+
+/* What the threads of one pipeline share. */
+typedef struct pipeline_job {
+    pipeline *p;
+    exec_context *ctx;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    error err; /* the first failure */
+} pipeline_job;
+
+static void pipeline_thread(void *arg, uint32_t index) {
+    (void)index;
+    pipeline_job *job = arg;
+    exec_context local = *job->ctx;
+    error err;
+    error_clear(&err);
+    /* each thread allocates its local states from an arena of its own */
+    local.arena = arena_create(job->ctx->pool, TAG_ALLOCATOR);
+    bool ok = local.arena ? run_locals(job->p, &local, &job->stop, &err)
+                          : error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate a thread's arena");
+    arena_destroy(local.arena);
+    if (ok) return;
+    atomic_store(&job->stop, true);
+    pthread_mutex_lock(&job->lock);
+    /* a thread stopped because another failed does not hide the real error */
+    if (!error_is_set(&job->err) || (job->err.type == EIDER_ERROR_INTERRUPTED && err.type != EIDER_ERROR_INTERRUPTED))
+        job->err = err;
+    pthread_mutex_unlock(&job->lock);
+}
+
+static bool is_ordered_source(const physical_op *op) {
+    const char *n = op->vt->name;
+    return !strcmp(n, "TABLE_SCAN") || !strcmp(n, "RANGE") || !strcmp(n, "VALUES") || !strcmp(n, "COLLECTION_SCAN") ||
+           !strcmp(n, "CSV_SCAN");
+}
+
+static bool is_order_keeping_sink(const physical_op *op) {
+    const char *n = op->vt->name;
+    return !strcmp(n, "RESULT_COLLECTOR") || !strcmp(n, "INSERT") || !strcmp(n, "CSV_WRITE");
+}
+
+/* Threads for a pipeline. Sorted output is read by one thread; rows that go to a result or a
+ * table in scan order keep it (insertion order is preserved, as in DuckDB); small sources are
+ * not worth splitting. */
+static uint32_t pipeline_threads(const pipeline *p, const exec_context *ctx) {
+    uint32_t n = ctx->threads ? ctx->threads : 1;
+    if (!strcmp(p->source->vt->name, "ORDER_BY")) return 1;
+    if (is_ordered_source(p->source) && is_order_keeping_sink(p->sink)) return 1;
+    uint64_t rows = p->source->estimated_rows;
+    if (rows && rows <= 2 * VECTOR_SIZE) return 1;
+    return n;
+}
+
+static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, error *err) {
+    sink_info *si = find_sink(pp, p->sink);
+    if (!si->initialized) {
+        if (p->sink->vt->sink_init && !p->sink->vt->sink_init(p->sink, ctx, err)) return false;
+        si->initialized = true;
+    }
+    sink_info *src_info = is_sink(p->source) ? find_sink(pp, p->source) : NULL;
+    bool src_initialized = src_info ? src_info->source_initialized : false;
+    if (!src_initialized) {
+        if (p->source->vt->source_init && !p->source->vt->source_init(p->source, ctx, err)) return false;
+        if (src_info) src_info->source_initialized = true;
+    }
+    pipeline_job job = {.p = p, .ctx = ctx};
+    atomic_init(&job.stop, false);
+    pthread_mutex_init(&job.lock, NULL);
+    error_clear(&job.err);
+    scheduler_run(ctx->scheduler, pipeline_threads(p, ctx), pipeline_thread, &job);
+    pthread_mutex_destroy(&job.lock);
+    if (error_is_set(&job.err)) {
+        *err = job.err;
+        return false;
+    }
     p->done = true;
     if (--si->pending == 0) {
         if (p->sink->vt->finalize && !p->sink->vt->finalize(p->sink, ctx, err)) return false;

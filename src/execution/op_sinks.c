@@ -49,6 +49,7 @@ physical_op *result_collector_create(arena *a, physical_op *child, eider_result 
  * destroy rolls the appended rows back after a failure. */
 typedef struct insert_params {
     table_entry *table;
+    pthread_mutex_t sink_lock; /* threads of the pipeline append one at a time */
     uint64_t *rows_out;
     uint64_t start_rows;
     bool locked;
@@ -73,7 +74,10 @@ static bool insert_sink(physical_op *op, exec_context *ctx, void *local, chunk *
         return error_set(err, EIDER_ERROR_CONSTRAINT, "NOT NULL constraint failed: %s.%s", t->name,
                          t->columns[c].name);
     }
-    return column_store_append(t->store, in, err);
+    pthread_mutex_lock(&p->sink_lock);
+    bool ok = column_store_append(t->store, in, err);
+    pthread_mutex_unlock(&p->sink_lock);
+    return ok;
 }
 
 static bool insert_finalize(physical_op *op, exec_context *ctx, error *err) {
@@ -98,6 +102,7 @@ static void insert_destroy(physical_op *op) {
     }
     table_entry_unref(p->table);
     p->table = NULL;
+    pthread_mutex_destroy(&p->sink_lock);
 }
 
 static const physical_op_vtable insert_vtable = {
@@ -114,6 +119,7 @@ physical_op *insert_create(arena *a, physical_op *child, table_entry *t, uint64_
     if (!p) return NULL;
     table_entry_ref(t);
     p->table = t;
+    pthread_mutex_init(&p->sink_lock, NULL);
     p->rows_out = rows_out;
     *rows_out = 0;
     op->params = p;

@@ -26,7 +26,8 @@ typedef struct exec_context {
     buffer_pool *pool;
     arena *arena;                /* query-lifetime allocations (tag ALLOCATOR); single-threaded use */
     atomic_bool *interrupted;    /* set by eider_interrupt: stop with an Interrupted error */
-    uint32_t threads;            /* worker threads for this query */
+    uint32_t threads;            /* threads a pipeline may use */
+    struct scheduler *scheduler; /* the database's workers (NULL: run on the calling thread) */
 } exec_context;
 
 typedef enum op_result {

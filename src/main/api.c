@@ -17,6 +17,7 @@
 
 #include "catalog/catalog.h"
 #include "eider.h"
+#include "execution/scheduler.h"
 #include "main/database.h"
 #include "main/result.h"
 #include "main/settings.h"
@@ -63,6 +64,7 @@ static bool check_config_names(const eider_config *config, error *err) {
 /* Frees what eider_open built so far; every field may still be NULL. */
 static void database_free(eider_database *db, bool settings_ready) {
     if (!db) return;
+    if (db->scheduler) scheduler_destroy(db->scheduler);
     if (db->catalog) catalog_destroy(db->catalog);
     if (settings_ready) settings_destroy(db);
     if (db->pool) pool_destroy(db->pool);
@@ -124,6 +126,8 @@ eider_state eider_open(const char *path, const eider_config *config, eider_datab
         if (!error_is_set(&err)) error_set(&err, EIDER_ERROR_INTERNAL, "could not create the catalog");
         goto fail;
     }
+    db->scheduler = scheduler_create(db->pool, db->settings.threads, &err);
+    if (!db->scheduler) goto fail;
     *out = db;
     return EIDER_SUCCESS;
 

@@ -10,15 +10,18 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/vector.h"
 #include "eider.h"
 #include "main/settings.h"
 #include "memory/pool.h"
 
 typedef struct catalog catalog;
+typedef struct scheduler scheduler;
 
 struct eider_database {
     buffer_pool *pool;
     catalog *catalog;
+    scheduler *scheduler; /* worker threads, sized by the threads setting */
     settings settings;
     char *path; /* NULL for an in-memory database */
     atomic_uint connection_count;
@@ -33,5 +36,8 @@ struct eider_connection {
  * result_init) with the outcome of the last statement, or with the error of the failing one.
  * Returns false when a statement failed. Implemented by the query engine (main/query.c). */
 bool query_execute(eider_connection *conn, const char *sql, eider_result *result);
+/* The same with values for $1..$param_count. */
+bool query_execute_params(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                          eider_result *result);
 
 #endif

@@ -9,12 +9,19 @@
 /* The AST height an expression may have (as DuckDB's max_expression_depth). */
 #define QUERY_MAX_EXPRESSION_DEPTH 1000
 
+void statement_binder(statement_context *sc, binder *b) {
+    binder_init(b, sc->db, sc->arena, sc->err);
+    b->params = sc->params;
+    b->param_count = sc->param_count;
+}
+
 bool run_plan(statement_context *sc, physical_op *root) {
     exec_context ctx = {
         .pool = sc->db->pool,
         .arena = sc->arena,
         .interrupted = &sc->conn->interrupted,
         .threads = sc->db->settings.threads,
+        .scheduler = sc->db->scheduler,
     };
     return executor_run(&ctx, root, sc->err);
 }
@@ -46,7 +53,7 @@ bool result_set_count(statement_context *sc, uint64_t count) {
 
 static bool run_select(statement_context *sc, ast_statement *st) {
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     relation rel;
     return bind_query(&b, st->query, &rel) && run_into_result(sc, &rel);
 }
@@ -93,6 +100,11 @@ static void result_fail(eider_result *result, eider_database *db, const error *e
 }
 
 bool query_execute(eider_connection *conn, const char *sql, eider_result *result) {
+    return query_execute_params(conn, sql, NULL, 0, result);
+}
+
+bool query_execute_params(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                          eider_result *result) {
     eider_database *db = conn->db;
     atomic_store(&conn->interrupted, false);
     error err;
@@ -114,7 +126,14 @@ bool query_execute(eider_connection *conn, const char *sql, eider_result *result
             ok = error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the statement's memory");
             break;
         }
-        statement_context sc = {.conn = conn, .db = db, .arena = a, .err = &err, .result = result, .sql = sql};
+        statement_context sc = {.conn = conn,
+                                .db = db,
+                                .arena = a,
+                                .err = &err,
+                                .result = result,
+                                .sql = sql,
+                                .params = params,
+                                .param_count = param_count};
         ok = run_statement(&sc, ps.statements[i]);
         arena_destroy(a);
     }

@@ -17,7 +17,12 @@ typedef struct statement_context {
     error *err;
     eider_result *result;
     const char *sql;     /* the whole text, for messages */
+    const value *params; /* prepared statement parameters */
+    uint32_t param_count;
 } statement_context;
+
+/* A binder for this statement (parameters included). */
+void statement_binder(statement_context *sc, binder *b);
 
 /* Runs a plan whose root sink is already attached, then destroys the plan. */
 bool run_plan(statement_context *sc, physical_op *root);

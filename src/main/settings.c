@@ -10,6 +10,8 @@
  */
 #include "main/settings.h"
 
+#include "execution/scheduler.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -304,6 +306,7 @@ bool settings_set(eider_database *db, const char *name, const char *text, error 
     case SETTING_THREADS: {
         uint32_t threads = 0;
         if (!parse_threads(text, &threads, err)) return false;
+        if (db->scheduler && !scheduler_set_threads(db->scheduler, threads, err)) return false;
         pthread_mutex_lock(&s->lock);
         s->threads = threads;
         pthread_mutex_unlock(&s->lock);
@@ -332,6 +335,7 @@ bool settings_reset(eider_database *db, const char *name, error *err) {
     switch ((setting_id)id) {
     case SETTING_MEMORY_LIMIT: return pool_set_memory_limit(db->pool, settings_default_memory_limit(), err);
     case SETTING_THREADS:
+        if (db->scheduler && !scheduler_set_threads(db->scheduler, settings_default_threads(), err)) return false;
         pthread_mutex_lock(&s->lock);
         s->threads = settings_default_threads();
         pthread_mutex_unlock(&s->lock);

@@ -59,7 +59,7 @@ static bool check_duplicate_columns(statement_context *sc, const table_column *c
 
 static bool create_as(statement_context *sc, ast_statement *st, const char *name) {
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     relation rel;
     if (!bind_query(&b, st->create_table.as_query, &rel)) return false;
     table_column *cols = arena_alloc(sc->arena, sizeof *cols * (rel.column_count ? rel.column_count : 1), sc->err);
@@ -99,7 +99,7 @@ bool run_create_table(statement_context *sc, ast_statement *st) {
     table_column *cols = arena_alloc(sc->arena, sizeof *cols * (n ? n : 1), sc->err);
     if (!cols) return false;
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     for (uint32_t i = 0; i < n; i++) {
         ast_column_def *d = &st->create_table.columns[i];
         if (d->default_value)
@@ -174,7 +174,7 @@ bool run_insert(statement_context *sc, ast_statement *st) {
     for (uint32_t c = 0; c < tc; c++)
         if (source_of[c] >= 0) types[source_of[c]] = t->columns[c].type;
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     b.insert_target = t->name;
     relation rel;
     if (!bind_query_for_types(&b, st->insert.query, types, nc, &rel)) goto done;
@@ -204,7 +204,7 @@ bool run_set(statement_context *sc, ast_statement *st) {
     if (!name) return false;
     if (!st->set.value) return settings_reset(sc->db, name, sc->err);
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     value v;
     /* SET x = word: a bare identifier is taken as text, as in DuckDB */
     if (st->set.value->kind == AST_EXPR_COLUMN && st->set.value->column.count == 1) {
@@ -239,7 +239,7 @@ static bool describe_table(statement_context *sc, table_entry *t) {
 bool run_describe(statement_context *sc, ast_statement *st) {
     if (st->describe.query) {
         binder b;
-        binder_init(&b, sc->db, sc->arena, sc->err);
+        statement_binder(sc, &b);
         relation rel;
         if (!bind_query(&b, st->describe.query, &rel)) return false;
         uint32_t n = rel.column_count;
@@ -297,7 +297,7 @@ bool run_pragma(statement_context *sc, ast_statement *st) {
     }
     if ((!strcasecmp(name, "table_info") || !strcasecmp(name, "show")) && st->pragma.arg_count == 1) {
         binder b;
-        binder_init(&b, sc->db, sc->arena, sc->err);
+        statement_binder(sc, &b);
         value v;
         if (!bind_constant(&b, st->pragma.args[0], &v)) return false;
         if (v.is_null || v.type.id != TYPE_VARCHAR)
@@ -339,7 +339,7 @@ bool run_explain(statement_context *sc, ast_statement *st) {
     if (st->explain.statement->kind != AST_STMT_SELECT)
         return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "EXPLAIN supports queries only");
     binder b;
-    binder_init(&b, sc->db, sc->arena, sc->err);
+    statement_binder(sc, &b);
     relation rel;
     if (!bind_query(&b, st->explain.statement->query, &rel)) return false;
     static const char *const names[] = {"physical_plan"};

@@ -134,8 +134,19 @@ static bound_expr *bind_literal(binder *b, const ast_literal *lit) {
     return NULL;
 }
 
-static bool is_string_literal(const ast_expr *e) {
-    return e->kind == AST_EXPR_CONSTANT && e->literal.kind == AST_LIT_STRING;
+/* A string literal, or a parameter bound to a string: both convert to the type they meet. */
+static bool is_string_literal(binder *b, const ast_expr *e) {
+    if (e->kind == AST_EXPR_CONSTANT) return e->literal.kind == AST_LIT_STRING;
+    if (e->kind != AST_EXPR_PARAMETER || e->parameter.index == 0 || e->parameter.index > b->param_count) return false;
+    const value *v = &b->params[e->parameter.index - 1];
+    return !v->is_null && v->type.id == TYPE_VARCHAR;
+}
+
+static bound_expr *bind_parameter(binder *b, const ast_expr *e) {
+    uint32_t i = e->parameter.index;
+    if (i == 0 || i > b->param_count)
+        return error_set(b->err, EIDER_ERROR_INVALID_INPUT, "no value was bound for parameter $%u", i), NULL;
+    return bexpr_constant(b->arena, b->params[i - 1], b->err);
 }
 
 /* ---- columns ----------------------------------------------------------------------------- */
@@ -225,9 +236,9 @@ static const char *binary_function_name(ast_binary_op op) {
 /* A string literal compared or combined with a typed value converts to that type, as in DuckDB
  * (WHERE d = '2020-01-01'). */
 static bool coerce_string_literals(binder *b, ast_expr *le, bound_expr **l, ast_expr *re, bound_expr **r) {
-    if (is_string_literal(le) && (*r)->type.id != TYPE_VARCHAR && (*r)->type.id != TYPE_SQLNULL)
+    if (is_string_literal(b, le) && (*r)->type.id != TYPE_VARCHAR && (*r)->type.id != TYPE_SQLNULL)
         return (*l = bexpr_cast(b->arena, *l, (*r)->type, false, b->err)) != NULL;
-    if (is_string_literal(re) && (*l)->type.id != TYPE_VARCHAR && (*l)->type.id != TYPE_SQLNULL)
+    if (is_string_literal(b, re) && (*l)->type.id != TYPE_VARCHAR && (*l)->type.id != TYPE_SQLNULL)
         return (*r = bexpr_cast(b->arena, *r, (*l)->type, false, b->err)) != NULL;
     return true;
 }
@@ -650,10 +661,7 @@ bound_expr *bind_expr(binder *b, expr_scope *s, ast_expr *e) {
     case AST_EXPR_COLUMN: return bind_column(b, s, e);
     case AST_EXPR_STAR:
         return error_set(b->err, EIDER_ERROR_BINDER, "* is only allowed in the SELECT list or in count(*)"), NULL;
-    case AST_EXPR_PARAMETER:
-        return error_set(b->err, EIDER_ERROR_INVALID_INPUT, "no value was bound for parameter $%u",
-                         e->parameter.index),
-               NULL;
+    case AST_EXPR_PARAMETER: return bind_parameter(b, e);
     case AST_EXPR_UNARY: return bind_unary(b, s, e);
     case AST_EXPR_BINARY: return bind_binary(b, s, e);
     case AST_EXPR_IS_NULL: return bind_is_null(b, s, e);

@@ -40,6 +40,8 @@ typedef struct binder {
     cte_binding *ctes; /* innermost first */
     uint32_t depth;    /* nesting of queries being bound */
     const char *insert_target; /* table an INSERT writes to, for messages */
+    const value *params;       /* values of $1..$param_count (prepared statements) */
+    uint32_t param_count;
 } binder;
 
 void binder_init(binder *b, eider_database *db, arena *a, error *err);
