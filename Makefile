@@ -50,10 +50,15 @@ $(FUZZ_BUILD)/Makefile:
 
 fuzz: setup $(FUZZ_BUILD)/Makefile
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@mkdir -p $(FUZZ_BUILD)/logs
 	@for f in $(FUZZ_BUILD)/fuzz_*; do \
+		[ -f $$f ] && [ -x $$f ] || continue; \
 		echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$(basename $$f); \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(FUZZ_BUILD)/corpus/$$(basename $$f) test/fuzz/corpus/$$(basename $$f) || exit 1; \
+		log=$(FUZZ_BUILD)/logs/$$(basename $$f).log; \
+		if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(FUZZ_BUILD)/corpus/$$(basename $$f) \
+			test/fuzz/corpus/$$(basename $$f) > $$log 2>&1; then tail -n 1 $$log; \
+		else tail -n 60 $$log; exit 1; fi; \
 	done
 
 test: test-release test-asan fuzz

@@ -115,6 +115,7 @@ static bool ready(plan_pipelines *pp, pipeline *p) {
 
 typedef struct run_state {
     exec_context *ctx;
+    double progress_base, progress_span; /* this pipeline's share of the whole query */
     pipeline *p;
     void *op_locals[MAX_PIPELINE_OPS];
     chunk *op_out[MAX_PIPELINE_OPS];
@@ -155,12 +156,24 @@ static bool push(run_state *rs, chunk *in, uint32_t idx, error *err) {
 }
 
 /* One thread's run of a pipeline: its local states, the chunk loop, and the combine. */
-static bool run_locals(pipeline *p, exec_context *ctx, atomic_bool *stop, error *err) {
+static void report_progress(const run_state *rs) {
+    physical_op *src = rs->p->source;
+    if (!rs->ctx->progress || !src->vt->progress) return;
+    double f = src->vt->progress(src);
+    if (f < 0) return;
+    if (f > 1) f = 1;
+    atomic_store(rs->ctx->progress, (int)(1000 * (rs->progress_base + rs->progress_span * f)));
+}
+
+static bool run_locals(pipeline *p, exec_context *ctx, double base, double span, atomic_bool *stop, error *err) {
     run_state rs;
     memset(&rs, 0, sizeof rs);
     rs.ctx = ctx;
     rs.p = p;
     rs.stop = stop;
+    rs.progress_base = base;
+    rs.progress_span = span;
+    uint32_t chunks = 0;
     bool ok = true;
     void *source_local = NULL;
     chunk *source_chunk = NULL;
@@ -188,6 +201,7 @@ static bool run_locals(pipeline *p, exec_context *ctx, atomic_bool *stop, error 
         ok = p->source->vt->get_data(p->source, ctx, source_local, source_chunk, err);
         if (!ok || source_chunk->count == 0) break;
         ok = push(&rs, source_chunk, 0, err);
+        if ((++chunks & 63) == 0) report_progress(&rs);
     }
     if (ok && p->sink->vt->combine) ok = p->sink->vt->combine(p->sink, ctx, rs.sink_local, err);
     /* local states and chunks go away on every path */
@@ -205,6 +219,7 @@ static bool run_locals(pipeline *p, exec_context *ctx, atomic_bool *stop, error 
 typedef struct pipeline_job {
     pipeline *p;
     exec_context *ctx;
+    double progress_base, progress_span;
     atomic_bool stop;
     pthread_mutex_t lock;
     error err; /* the first failure */
@@ -218,7 +233,7 @@ static void pipeline_thread(void *arg, uint32_t index) {
     error_clear(&err);
     /* each thread allocates its local states from an arena of its own */
     local.arena = arena_create(job->ctx->pool, TAG_ALLOCATOR);
-    bool ok = local.arena ? run_locals(job->p, &local, &job->stop, &err)
+    bool ok = local.arena ? run_locals(job->p, &local, job->progress_base, job->progress_span, &job->stop, &err)
                           : error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate a thread's arena");
     arena_destroy(local.arena);
     if (ok) return;
@@ -253,7 +268,7 @@ static uint32_t pipeline_threads(const pipeline *p, const exec_context *ctx) {
     return n;
 }
 
-static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, error *err) {
+static bool run_pipeline(plan_pipelines *pp, pipeline *p, uint32_t done, exec_context *ctx, error *err) {
     sink_info *si = find_sink(pp, p->sink);
     if (!si->initialized) {
         if (p->sink->vt->sink_init && !p->sink->vt->sink_init(p->sink, ctx, err)) return false;
@@ -265,7 +280,7 @@ static bool run_pipeline(plan_pipelines *pp, pipeline *p, exec_context *ctx, err
         if (p->source->vt->source_init && !p->source->vt->source_init(p->source, ctx, err)) return false;
         if (src_info) src_info->source_initialized = true;
     }
-    pipeline_job job = {.p = p, .ctx = ctx};
+    pipeline_job job = {.p = p, .ctx = ctx, .progress_base = (double)done / pp->count, .progress_span = 1.0 / pp->count};
     atomic_init(&job.stop, false);
     pthread_mutex_init(&job.lock, NULL);
     error_clear(&job.err);
@@ -296,7 +311,7 @@ bool executor_run(exec_context *ctx, physical_op *root, error *err) {
         for (uint32_t i = pp.count; i-- > 0;) {
             pipeline *p = pp.pipes[i];
             if (p->done || !ready(&pp, p)) continue;
-            if (!run_pipeline(&pp, p, ctx, err)) return false;
+            if (!run_pipeline(&pp, p, pp.count - remaining, ctx, err)) return false;
             remaining--;
             progressed = true;
             break;

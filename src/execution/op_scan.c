@@ -69,7 +69,15 @@ static void scan_destroy(physical_op *op) {
     if (p) p->table = NULL;
 }
 
+static double scan_progress(physical_op *op) {
+    scan_global *g = op->source_state;
+    if (!g || g->row_count == 0) return -1;
+    double done = (double)atomic_load(&g->next_morsel) * COLUMN_STORE_ROW_GROUP_SIZE;
+    return done / (double)g->row_count;
+}
+
 static const physical_op_vtable table_scan_vtable = {
+    .progress = scan_progress,
     .name = "TABLE_SCAN",
     .source_init = scan_source_init,
     .source_local_init = scan_local_init,
@@ -117,7 +125,13 @@ static bool range_get_data(physical_op *op, exec_context *ctx, void *local, chun
     return true;
 }
 
+static double range_progress(physical_op *op) {
+    range_params *p = op->params;
+    return p->total ? (double)atomic_load(&p->next) / (double)p->total : -1;
+}
+
 static const physical_op_vtable range_vtable = {
+    .progress = range_progress,
     .name = "RANGE",
     .get_data = range_get_data,
 };

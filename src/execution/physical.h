@@ -28,6 +28,7 @@ typedef struct exec_context {
     atomic_bool *interrupted;    /* set by eider_interrupt: stop with an Interrupted error */
     uint32_t threads;            /* threads a pipeline may use */
     struct scheduler *scheduler; /* the database's workers (NULL: run on the calling thread) */
+    atomic_int *progress;        /* the query's progress in per mille, updated as it runs (may be NULL) */
 } exec_context;
 
 typedef enum op_result {
@@ -65,6 +66,8 @@ typedef struct physical_op_vtable {
     /* ---- always ---- */
     /* Frees global states, params and every block still held; safe after any failure. */
     void (*destroy)(physical_op *op);
+    /* Optional: the share of the source's rows handed out so far, 0..1 (progress bars). */
+    double (*progress)(physical_op *op);
 } physical_op_vtable;
 
 struct physical_op {

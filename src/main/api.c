@@ -152,6 +152,7 @@ eider_state eider_connect(eider_database *db, eider_connection **out) {
     if (!conn) return EIDER_ERROR;
     conn->db = db;
     atomic_init(&conn->interrupted, false);
+    atomic_init(&conn->progress, -1);
     atomic_fetch_add(&db->connection_count, 1);
     *out = conn;
     return EIDER_SUCCESS;

@@ -30,6 +30,7 @@ struct eider_database {
 struct eider_connection {
     eider_database *db;
     atomic_bool interrupted; /* set by eider_interrupt, cleared when a query starts */
+    atomic_int progress;     /* per mille of the running query; -1 when none runs */
 };
 
 /* Runs the ';'-separated statements of sql on conn and fills result (already initialized with

@@ -22,6 +22,7 @@ bool run_plan(statement_context *sc, physical_op *root) {
         .interrupted = &sc->conn->interrupted,
         .threads = sc->db->settings.threads,
         .scheduler = sc->db->scheduler,
+        .progress = &sc->conn->progress,
     };
     return executor_run(&ctx, root, sc->err);
 }
@@ -87,7 +88,7 @@ static bool run_statement(statement_context *sc, ast_statement *st) {
     case AST_STMT_UPDATE:
         return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "%s is not supported yet",
                          ast_statement_kind_name(st->kind));
-    case AST_STMT_COPY: return error_set(sc->err, EIDER_ERROR_NOT_IMPLEMENTED, "COPY is not supported yet");
+    case AST_STMT_COPY: return run_copy(sc, st);
     }
     return error_set(sc->err, EIDER_ERROR_INTERNAL, "unknown statement kind %d", (int)st->kind);
 }
@@ -107,11 +108,13 @@ bool query_execute_params(eider_connection *conn, const char *sql, const value *
                           eider_result *result) {
     eider_database *db = conn->db;
     atomic_store(&conn->interrupted, false);
+    atomic_store(&conn->progress, 0);
     error err;
     error_clear(&err);
     arena *parse_arena = arena_create(db->pool, TAG_ALLOCATOR);
     if (!parse_arena) {
         error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the parser's memory");
+        atomic_store(&conn->progress, -1);
         result_fail(result, db, &err);
         return false;
     }
@@ -138,6 +141,13 @@ bool query_execute_params(eider_connection *conn, const char *sql, const value *
         arena_destroy(a);
     }
     arena_destroy(parse_arena);
+    atomic_store(&conn->progress, -1);
     if (!ok) result_fail(result, db, &err);
     return ok;
+}
+
+double eider_query_progress(eider_connection *conn) {
+    if (!conn) return -1;
+    int permille = atomic_load(&conn->progress);
+    return permille < 0 ? -1 : permille / 10.0;
 }

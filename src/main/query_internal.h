@@ -39,5 +39,6 @@ bool run_describe(statement_context *sc, ast_statement *st);
 bool run_show(statement_context *sc, ast_statement *st);
 bool run_pragma(statement_context *sc, ast_statement *st);
 bool run_explain(statement_context *sc, ast_statement *st);
+bool run_copy(statement_context *sc, ast_statement *st);
 
 #endif

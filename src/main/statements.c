@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "execution/operators.h"
 #include "function/cast.h"
+#include "function/csv.h"
 #include "function/table_functions.h"
 #include "main/query_internal.h"
 #include "parser/parser.h"
@@ -354,4 +355,132 @@ bool run_explain(statement_context *sc, ast_statement *st) {
         return false;
     }
     return rows_into_result(sc, &rows);
+}
+
+/* ---- COPY ----------------------------------------------------------------------------------- */
+
+/* COPY options as the CSV module takes them: lower-case names, a bare name means TRUE. */
+static bool copy_options(statement_context *sc, ast_statement *st, csv_option **out, uint32_t *count) {
+    uint32_t n = st->copy.option_count;
+    csv_option *opts = arena_alloc(sc->arena, sizeof *opts * (n ? n : 1), sc->err);
+    if (!opts) return false;
+    binder b;
+    statement_binder(sc, &b);
+    for (uint32_t i = 0; i < n; i++) {
+        ast_copy_option *o = &st->copy.options[i];
+        char *name = arena_strndup(sc->arena, o->name.name, o->name.len, sc->err);
+        if (!name) return false;
+        for (char *c = name; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        opts[i].name = name;
+        if (!o->value) opts[i].value = value_boolean(true);
+        else if (!bind_constant(&b, o->value, &opts[i].value)) return false;
+    }
+    *out = opts;
+    *count = n;
+    return true;
+}
+
+static bool copy_from(statement_context *sc, ast_statement *st, const char *path) {
+    table_entry *t = lookup_table(sc, &st->copy.table);
+    if (!t) return false;
+    bool ok = false;
+    uint32_t tc = t->column_count, nc = st->copy.column_count ? st->copy.column_count : tc;
+    int32_t *source_of = arena_alloc(sc->arena, sizeof(int32_t) * (tc ? tc : 1), sc->err);
+    logical_type *types = arena_alloc(sc->arena, sizeof(logical_type) * (nc ? nc : 1), sc->err);
+    csv_option *opts;
+    uint32_t nopts;
+    if (!source_of || !types || !copy_options(sc, st, &opts, &nopts)) goto done;
+    for (uint32_t c = 0; c < tc; c++) source_of[c] = st->copy.column_count ? -1 : (int32_t)c;
+    for (uint32_t i = 0; i < st->copy.column_count; i++) {
+        int found = -1;
+        for (uint32_t c = 0; c < tc && found < 0; c++)
+            if (strlen(t->columns[c].name) == st->copy.columns[i].len &&
+                !strncasecmp(t->columns[c].name, st->copy.columns[i].name, st->copy.columns[i].len))
+                found = (int)c;
+        if (found < 0) {
+            error_set(sc->err, EIDER_ERROR_BINDER, "Table \"%s\" does not have a column with name \"%.*s\"", t->name,
+                      (int)st->copy.columns[i].len, st->copy.columns[i].name);
+            goto done;
+        }
+        source_of[found] = (int32_t)i;
+    }
+    for (uint32_t c = 0; c < tc; c++)
+        if (source_of[c] >= 0) types[source_of[c]] = t->columns[c].type;
+    csv_read_request req = {.path = path, .options = opts, .option_count = nopts, .target_types = types,
+                            .target_count = nc};
+    csv_scan_plan plan;
+    if (!csv_scan_plan_create(sc->db, sc->arena, &req, &plan, sc->err)) goto done;
+    bound_expr **ex = arena_alloc(sc->arena, sizeof *ex * (tc ? tc : 1), sc->err);
+    if (!ex) goto done;
+    for (uint32_t c = 0; c < tc; c++) {
+        if (source_of[c] < 0) ex[c] = bexpr_constant(sc->arena, value_null(t->columns[c].type), sc->err);
+        else {
+            bound_expr *col = bexpr_column(sc->arena, (uint32_t)source_of[c], plan.types[source_of[c]], sc->err);
+            ex[c] = col ? bexpr_cast(sc->arena, col, t->columns[c].type, false, sc->err) : NULL;
+        }
+        if (!ex[c]) goto done;
+    }
+    physical_op *proj = projection_create(sc->arena, plan.op, ex, tc, sc->err);
+    uint64_t rows = 0;
+    physical_op *root = proj ? insert_create(sc->arena, proj, t, &rows, sc->err) : NULL;
+    ok = root && run_plan(sc, root) && result_set_count(sc, rows);
+done:
+    table_entry_unref(t);
+    return ok;
+}
+
+static bool copy_to(statement_context *sc, ast_statement *st, const char *path) {
+    binder b;
+    statement_binder(sc, &b);
+    relation rel;
+    if (st->copy.query) {
+        if (!bind_query(&b, st->copy.query, &rel)) return false;
+    } else {
+        /* COPY t [(cols)] TO: the table's rows, or the listed columns */
+        ast_select sel;
+        memset(&sel, 0, sizeof sel);
+        ast_table_ref from;
+        memset(&from, 0, sizeof from);
+        from.kind = AST_TABLE_BASE;
+        from.base = st->copy.table;
+        sel.from = &from;
+        uint32_t n = st->copy.column_count ? st->copy.column_count : 1;
+        ast_select_item *items = arena_alloc(sc->arena, sizeof *items * n, sc->err);
+        ast_expr *exprs = arena_alloc(sc->arena, sizeof *exprs * n, sc->err);
+        if (!items || !exprs) return false;
+        for (uint32_t i = 0; i < n; i++) {
+            items[i].expr = &exprs[i];
+            exprs[i].depth = 1;
+            if (st->copy.column_count) {
+                exprs[i].kind = AST_EXPR_COLUMN;
+                exprs[i].column.parts = &st->copy.columns[i];
+                exprs[i].column.count = 1;
+            } else {
+                exprs[i].kind = AST_EXPR_STAR;
+            }
+        }
+        sel.items = items;
+        sel.item_count = n;
+        ast_query q;
+        memset(&q, 0, sizeof q);
+        q.kind = AST_QUERY_SELECT;
+        q.select = &sel;
+        if (!bind_query(&b, &q, &rel)) return false;
+    }
+    csv_option *opts;
+    uint32_t nopts;
+    if (!copy_options(sc, st, &opts, &nopts)) return false;
+    const char **names = arena_alloc(sc->arena, sizeof *names * (rel.column_count ? rel.column_count : 1), sc->err);
+    if (!names) return false;
+    for (uint32_t i = 0; i < rel.column_count; i++) names[i] = rel.columns[i].name;
+    csv_write_request req = {.path = path, .options = opts, .option_count = nopts, .names = names};
+    uint64_t rows = 0;
+    physical_op *root = csv_write_create(sc->arena, rel.op, &req, &rows, sc->err);
+    return root && run_plan(sc, root) && result_set_count(sc, rows);
+}
+
+bool run_copy(statement_context *sc, ast_statement *st) {
+    const char *path = arena_strndup(sc->arena, st->copy.path, st->copy.path_len, sc->err);
+    if (!path) return false;
+    return st->copy.is_from ? copy_from(sc, st, path) : copy_to(sc, st, path);
 }

@@ -6,6 +6,7 @@
 
 #include "execution/hash_join.h"
 #include "execution/operators.h"
+#include "function/csv.h"
 #include "function/table_functions.h"
 #include "planner/bind_from.h"
 
@@ -60,6 +61,8 @@ static bool apply_alias(binder *b, relation *r, const char *table, const ast_ide
     }
     return true;
 }
+
+static bool bind_csv_function(binder *b, ast_table_ref *ref, ast_expr *f, bool auto_detect, relation *out);
 
 static bool bind_base_table(binder *b, ast_table_ref *ref, relation *out) {
     const ast_ident *name = &ref->base.name;
@@ -128,6 +131,8 @@ static bool bind_table_function(binder *b, ast_table_ref *ref, relation *out) {
         out->columns[0].type = type_make(TYPE_BIGINT);
         return apply_alias(b, out, alias, ref->column_aliases, ref->column_alias_count);
     }
+    if (!strcasecmp(name, "read_csv")) return bind_csv_function(b, ref, f, true, out);
+    if (!strcasecmp(name, "read_csv_auto")) return bind_csv_function(b, ref, f, true, out);
     if (table_function_is_builtin(name)) {
         if (f->function.arg_count)
             return error_set(b->err, EIDER_ERROR_BINDER, "%s() takes no arguments", name);
@@ -142,6 +147,93 @@ static bool bind_table_function(binder *b, ast_table_ref *ref, relation *out) {
         return apply_alias(b, out, alias, ref->column_aliases, ref->column_alias_count);
     }
     return error_set(b->err, EIDER_ERROR_CATALOG, "Table Function with name %s does not exist!", name);
+}
+
+/* columns={'a': 'BIGINT', ...} */
+static bool csv_columns_arg(binder *b, ast_expr *e, csv_read_request *req) {
+    if (e->kind != AST_EXPR_STRUCT)
+        return error_set(b->err, EIDER_ERROR_BINDER, "read_csv: columns must be a struct like {'a': 'BIGINT'}");
+    csv_column *cols = arena_alloc(b->arena, sizeof *cols * (e->struct_.count ? e->struct_.count : 1), b->err);
+    if (!cols) return false;
+    for (uint32_t i = 0; i < e->struct_.count; i++) {
+        value v;
+        if (!(cols[i].name = ident_text(b, &e->struct_.keys[i])) || !bind_constant(b, e->struct_.values[i], &v))
+            return false;
+        if (v.is_null || v.type.id != TYPE_VARCHAR)
+            return error_set(b->err, EIDER_ERROR_BINDER, "read_csv: the type of column \"%s\" must be a string",
+                             cols[i].name);
+        char *type_name = arena_strndup(b->arena, v.u.str.data, v.u.str.length, b->err);
+        if (!type_name) return false;
+        if (!type_from_name(type_name, -1, -1, &cols[i].type))
+            return error_set(b->err, EIDER_ERROR_CATALOG, "Type with name %s does not exist!", type_name);
+    }
+    req->columns = cols;
+    req->column_count = e->struct_.count;
+    return true;
+}
+
+/* read_csv(path, name=value, ...), read_csv_auto(...) and FROM 'file.csv'. */
+static bool bind_csv(binder *b, ast_table_ref *ref, const char *path, ast_expr *call, bool auto_detect,
+                     relation *out) {
+    csv_read_request req;
+    memset(&req, 0, sizeof req);
+    req.path = path;
+    req.auto_detect = auto_detect;
+    if (call) {
+        uint32_t n = call->function.arg_count;
+        csv_option *opts = arena_alloc(b->arena, sizeof *opts * (n ? n : 1), b->err);
+        if (!opts) return false;
+        for (uint32_t i = 0; i < n; i++) {
+            const ast_ident *name = call->function.arg_names ? &call->function.arg_names[i] : NULL;
+            if (!name || !name->name) {
+                if (i == 0) continue; /* the path */
+                return error_set(b->err, EIDER_ERROR_BINDER, "read_csv takes one positional argument, the path");
+            }
+            char *lower = arena_strndup(b->arena, name->name, name->len, b->err);
+            if (!lower) return false;
+            for (char *c = lower; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+            if (!strcmp(lower, "columns")) {
+                if (!csv_columns_arg(b, call->function.args[i], &req)) return false;
+                continue;
+            }
+            opts[req.option_count].name = lower;
+            if (!bind_constant(b, call->function.args[i], &opts[req.option_count].value)) return false;
+            req.option_count++;
+        }
+        req.options = opts;
+    }
+    csv_scan_plan plan;
+    if (!csv_scan_plan_create(b->db, b->arena, &req, &plan, b->err)) return false;
+    if (!relation_alloc(b, out, plan.op, plan.column_count)) return false;
+    for (uint32_t i = 0; i < plan.column_count; i++) {
+        out->columns[i].name = plan.names[i];
+        out->columns[i].type = plan.types[i];
+    }
+    const char *alias = ref->alias.name ? ident_text(b, &ref->alias) : NULL;
+    if (!alias) { /* the table is named after the file, without directories and extensions */
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        const char *dot = strchr(base, '.');
+        alias = arena_strndup(b->arena, base, dot ? (size_t)(dot - base) : strlen(base), b->err);
+        if (!alias) return false;
+    }
+    return apply_alias(b, out, alias, ref->column_aliases, ref->column_alias_count);
+}
+
+static bool bind_file_ref(binder *b, ast_table_ref *ref, relation *out) {
+    const char *path = arena_strndup(b->arena, ref->file.path, ref->file.path_len, b->err);
+    return path && bind_csv(b, ref, path, NULL, true, out);
+}
+
+static bool bind_csv_function(binder *b, ast_table_ref *ref, ast_expr *f, bool auto_detect, relation *out) {
+    if (f->function.arg_count < 1 || (f->function.arg_names && f->function.arg_names[0].name))
+        return error_set(b->err, EIDER_ERROR_BINDER, "read_csv needs the file path as its first argument");
+    value v;
+    if (!bind_constant(b, f->function.args[0], &v)) return false;
+    if (v.is_null || v.type.id != TYPE_VARCHAR)
+        return error_set(b->err, EIDER_ERROR_BINDER, "read_csv: the path must be a string");
+    const char *path = arena_strndup(b->arena, v.u.str.data, v.u.str.length, b->err);
+    return path && bind_csv(b, ref, path, f, auto_detect, out);
 }
 
 static bool bind_subquery_ref(binder *b, ast_table_ref *ref, relation *out) {
@@ -416,10 +508,7 @@ static bool bind_from_item(binder *b, ast_table_ref *ref, relation *out) {
     case AST_TABLE_FUNCTION: ok = bind_table_function(b, ref, out); break;
     case AST_TABLE_SUBQUERY: ok = bind_subquery_ref(b, ref, out); break;
     case AST_TABLE_JOIN: ok = bind_join(b, ref, out); break;
-    case AST_TABLE_FILE:
-        ok = error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED, "reading files is not supported yet: '%.*s'",
-                       (int)ref->file.path_len, ref->file.path);
-        break;
+    case AST_TABLE_FILE: ok = bind_file_ref(b, ref, out); break;
     default: ok = error_set(b->err, EIDER_ERROR_INTERNAL, "unknown FROM item"); break;
     }
     b->depth--;
