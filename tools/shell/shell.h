@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "eider.h"
@@ -76,6 +77,20 @@ bool shell_dot_command(shell_state *s, const char *line);
 /* Runs every statement and dot command read from f, as in batch mode: stops at the first
  * error and returns false. */
 bool shell_run_stream(shell_state *s, FILE *f);
+
+/* The progress bar of long queries (shell_progress.c): drawn on tty after two seconds, only
+ * when tty is a terminal. */
+typedef struct shell_progress {
+    eider_connection *conn;
+    FILE *tty;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool running, done, drawn;
+} shell_progress;
+
+void shell_progress_start(shell_progress *p, eider_connection *conn, FILE *tty);
+void shell_progress_stop(shell_progress *p);
 
 /* Widest table the box renderer may draw on the current output. */
 size_t shell_output_width(const shell_state *s);

@@ -94,7 +94,10 @@ static bool run_statement(shell_state *s, const char *text, size_t len)
 
     eider_result *res = NULL;
     atomic_store(&shell_running_conn, s->conn);
+    shell_progress progress;
+    shell_progress_start(&progress, s->conn, s->interactive ? s->err : NULL);
     eider_state st = eider_query(s->conn, sql, &res);
+    shell_progress_stop(&progress);
     atomic_store(&shell_running_conn, NULL);
     free(sql);
 
