@@ -191,15 +191,26 @@ static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in,
     uint32_t n = in->count;
     if (n == 0) return true;
     for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
-    key_hash_vectors(s->keys, p->group_count, n, s->probe.hashes);
-    if (!group_table_find_or_create(&l->main, s->keys, n, &s->probe, err)) return false;
+    /* without GROUP BY every row goes to the one group: look it up once */
+    bool single = p->group_count == 0;
+    uint32_t lookups = single ? 1 : n;
+    key_hash_vectors(s->keys, p->group_count, lookups, s->probe.hashes);
+    if (!group_table_find_or_create(&l->main, s->keys, lookups, &s->probe, err)) return false;
     aggregate_context actx = {l->strings, err};
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         const aggregate_spec *spec = &p->aggregates[a];
         if (spec->distinct) continue;
         uint32_t off = p->state_offsets[a];
-        for (uint32_t i = 0; i < n; i++) s->states[i] = s->probe.groups[i] + off;
         const vector *arg = spec->arg_column >= 0 ? &in->columns[spec->arg_column] : NULL;
+        const aggregate_function *fn = &p->functions[a];
+        if (single && fn->simple_update) {
+            if (!fn->simple_update(s->probe.groups[0] + off, arg, n, &actx)) {
+                if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", fn->name);
+                return false;
+            }
+            continue;
+        }
+        for (uint32_t i = 0; i < n; i++) s->states[i] = s->probe.groups[single ? 0 : i] + off;
         if (!p->functions[a].update(s->states, arg, n, &actx)) {
             if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", p->functions[a].name);
             return false;

@@ -116,7 +116,56 @@ static bool count_finalize(const void *state, vector *out, uint32_t row, chunk *
     return true;
 }
 
+static bool count_star_simple(void *state, const vector *input, uint32_t count, aggregate_context *ctx) {
+    (void)input, (void)ctx;
+    ((count_state *)state)->count += count;
+    return true;
+}
+
+/* Rows of input that are not NULL. */
+static uint32_t valid_rows(const vector *input, uint32_t count) {
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < (count + 63) / 64; w++) {
+        uint64_t bits = input->validity[w];
+        if (w == count / 64 && count % 64) bits &= ((uint64_t)1 << (count % 64)) - 1;
+        n += (uint32_t)__builtin_popcountll(bits);
+    }
+    return n;
+}
+
+static bool count_simple(void *state, const vector *input, uint32_t count, aggregate_context *ctx) {
+    (void)ctx;
+    ((count_state *)state)->count += valid_rows(input, count);
+    return true;
+}
+
 /* ---- sum / avg ------------------------------------------------------------------------------ */
+
+#define SIMPLE_SUM(NAME, STATE_T, IN_T, ACC_T, GET, SET)                                                         \
+    static bool NAME(void *state, const vector *input, uint32_t count, aggregate_context *ctx) {              \
+        (void)ctx;                                                                                            \
+        const IN_T *in = input->data;                                                                         \
+        ACC_T acc = 0;                                                                                        \
+        uint32_t n = 0;                                                                                       \
+        if (vector_all_valid(input, count)) {                                                                 \
+            for (uint32_t i = 0; i < count; i++) acc += in[i];                                                \
+            n = count;                                                                                        \
+        } else {                                                                                              \
+            for (uint32_t i = 0; i < count; i++)                                                              \
+                if (vector_is_valid(input, i)) acc += in[i], n++;                                             \
+        }                                                                                                     \
+        STATE_T *st = state;                                                                                  \
+        SET(st, GET(st) + acc);                                                                               \
+        st->count += n;                                                                                       \
+        return true;                                                                                          \
+    }
+
+#define DSUM_GET(st) ((st)->sum)
+#define DSUM_SET(st, v) ((st)->sum = (v))
+
+SIMPLE_SUM(hsum_simple_i32, hsum_state, int32_t, __int128, hsum_get, hsum_set)
+SIMPLE_SUM(hsum_simple_i64, hsum_state, int64_t, __int128, hsum_get, hsum_set)
+SIMPLE_SUM(dsum_simple, dsum_state, double, double, DSUM_GET, DSUM_SET)
 
 static bool hsum_update_i32(void **states, const vector *input, uint32_t count, aggregate_context *ctx) {
     (void)ctx;
@@ -495,6 +544,7 @@ static bool bind_sum_avg(const char *name, logical_type t, bool avg, aggregate_f
             t.id == TYPE_INTEGER ? hsum_update_i32 : hsum_update_i64;
         if (avg) set_fn(out, name, t, dbl, sizeof(hsum_state), init_hsum, update, hsum_combine, avg_int_finalize);
         else set_fn(out, name, t, type_make(TYPE_BIGINT), sizeof(hsum_state), init_hsum, update, hsum_combine, sum_int_finalize);
+        out->simple_update = t.id == TYPE_INTEGER ? hsum_simple_i32 : hsum_simple_i64;
         return true;
     }
     case TYPE_DECIMAL:
@@ -504,10 +554,12 @@ static bool bind_sum_avg(const char *name, logical_type t, bool avg, aggregate_f
         else
             set_fn(out, name, t, type_decimal(DECIMAL_MAX_WIDTH, t.scale), sizeof(hsum_state), init_hsum, hsum_update_i64,
                    hsum_combine, sum_dec_finalize);
+        out->simple_update = hsum_simple_i64;
         return true;
     case TYPE_DOUBLE:
         set_fn(out, name, t, dbl, sizeof(dsum_state), init_dsum, dsum_update, dsum_combine,
                avg ? avg_double_finalize : sum_double_finalize);
+        out->simple_update = dsum_simple;
         return true;
     default: return false;
     }
@@ -523,12 +575,14 @@ bool aggregate_function_bind(const char *name, const logical_type *arg_types, ui
     if (strcmp(canon, "count_star") == 0 || (strcmp(canon, "count") == 0 && nargs == 0)) {
         set_fn(out, "count_star", type_make(TYPE_INVALID), bigint, sizeof(count_state), init_zero_8, count_star_update,
                count_combine, count_finalize);
+        out->simple_update = count_star_simple;
         return true;
     }
     if (nargs == 1) {
         logical_type t = arg_types[0];
         if (strcmp(canon, "count") == 0) {
             set_fn(out, canon, t, bigint, sizeof(count_state), init_zero_8, count_update, count_combine, count_finalize);
+            out->simple_update = count_simple;
             ok = true;
         } else if (strcmp(canon, "sum") == 0) {
             ok = bind_sum_avg(canon, t, false, out);

@@ -27,6 +27,8 @@ typedef struct aggregate_function {
     void (*init)(void *state);
     /* states[i] is the state of input row i; input is NULL for count_star. */
     bool (*update)(void **states, const vector *input, uint32_t count, aggregate_context *ctx);
+    /* Optional: every row goes into the one state (aggregates without GROUP BY): a tight loop. */
+    bool (*simple_update)(void *state, const vector *input, uint32_t count, aggregate_context *ctx);
     /* Merges source into target (both of this function). */
     bool (*combine)(void *target, const void *source, aggregate_context *ctx);
     /* Writes the result of state into row `row` of out (sets NULL where the result is NULL;

@@ -3,15 +3,18 @@
  *
  * Buffering: values are written straight into a chunk of VECTOR_SIZE rows (the table's column
  * types) that lives in an arena on the database's pool; long strings go into the chunk's heap.
- * When the chunk is full it is appended to a private column store of the appender (tag
- * COLUMN_DATA, temporary blocks that the pool may spill) and reset. Nothing the appender buffers
- * is visible to anyone else.
+ * When the chunk is full it is appended to the appender's private column stores (tag COLUMN_DATA,
+ * temporary blocks that the pool may spill), one store per row group's worth of rows, and reset.
+ * Nothing the appender buffers is visible to anyone else.
  *
- * Flush: under the table's append lock, the private store and then the chunk are appended to the
- * table's store, and the new row count is published with one atomic store of committed_rows, so
- * scans see all the flushed rows or none. On failure the table's store is truncated back and the
- * rows stay buffered. The append lock is only held inside eider_appender_flush, never between
- * calls, so other appenders and INSERTs on the same table run meanwhile.
+ * Flush: under the table's append lock, the private stores and then the chunk are appended to
+ * the table's store, and the new row count is published with one atomic store of committed_rows,
+ * so scans see all the flushed rows or none. Each private store is freed as soon as it is copied,
+ * so a flush needs about one row group of memory beyond what is buffered. If writing the table
+ * fails (out of memory), the table's store is truncated back and the buffered rows are discarded;
+ * a flush refused before writing (table dropped, row in progress) keeps them. The append lock is
+ * only held inside eider_appender_flush, never between calls, so other appenders and INSERTs on
+ * the same table run meanwhile.
  *
  * Lifetime: the appender holds a reference to its table entry, so a concurrent DROP TABLE cannot
  * free the storage it flushes into; a flush into a table that is no longer in the catalog (dropped
@@ -54,7 +57,8 @@ struct eider_appender {
     arena *scratch;        /* strings made by conversions, until copied into the chunk */
     chunk *buf;            /* rows being buffered */
     chunk *scan_buf;       /* chunk the private store is read back through at flush */
-    column_store *spill;   /* full chunks, NULL while there are none */
+    column_store **segs;   /* full chunks: private stores of up to one row group each */
+    uint32_t seg_count, seg_capacity;
     error err;
 };
 
@@ -331,19 +335,36 @@ static void app_drop_current_row(eider_appender *app) {
     if (app->buf->count == 0 && app->buf->heap) chunk_reset(app->buf);
 }
 
-/* Moves the full chunk into the private store. On failure nothing changes. */
+/* Frees every private store. */
+static void app_free_segments(eider_appender *app) {
+    for (uint32_t i = 0; i < app->seg_count; i++)
+        if (app->segs[i]) column_store_destroy(app->segs[i]);
+    app->seg_count = 0;
+}
+
+/* Moves the full chunk into the last private store (a new one when it holds a row group). On
+ * failure nothing changes. */
 static bool app_spill_chunk(eider_appender *app, error *err) {
-    if (!app->spill) {
+    column_store *seg = app->seg_count ? app->segs[app->seg_count - 1] : NULL;
+    if (!seg || column_store_row_count(seg) >= COLUMN_STORE_ROW_GROUP_SIZE) {
+        if (app->seg_count == app->seg_capacity) {
+            uint32_t cap = app->seg_capacity ? app->seg_capacity * 2 : 8;
+            column_store **n = pool_realloc(app->pool, app->segs, sizeof *n * cap);
+            if (!n) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not grow the appender's buffer list");
+            app->segs = n;
+            app->seg_capacity = cap;
+        }
         logical_type *types = pool_malloc(app->pool, sizeof(logical_type) * app->column_count);
-        if (!types) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the appender's store");
+        if (!types) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the appender's buffer");
         for (uint32_t c = 0; c < app->column_count; c++) types[c] = app->buf->columns[c].type;
-        app->spill = column_store_create(app->pool, types, app->column_count, TAG_COLUMN_DATA, TAG_COLUMN_DATA, err);
+        seg = column_store_create(app->pool, types, app->column_count, TAG_COLUMN_DATA, TAG_COLUMN_DATA, err);
         pool_free(app->pool, types);
-        if (!app->spill) return false;
+        if (!seg) return false;
+        app->segs[app->seg_count++] = seg;
     }
-    uint64_t before = column_store_row_count(app->spill);
-    if (!column_store_append(app->spill, app->buf, err)) {
-        column_store_truncate(app->spill, before);
+    uint64_t before = column_store_row_count(seg);
+    if (!column_store_append(seg, app->buf, err)) {
+        column_store_truncate(seg, before);
         return false;
     }
     chunk_reset(app->buf);
@@ -387,12 +408,14 @@ eider_state eider_appender_end_row(eider_appender *app) {
 
 /* ---- flush and destroy ------------------------------------------------------------------------------ */
 
-/* Appends everything buffered to the table's store; the caller holds the append lock. */
+/* Appends everything buffered to the table's store; the caller holds the append lock. Each
+ * private store is freed as soon as it is copied, so the flush needs about one row group of
+ * memory beyond what is buffered. */
 static bool app_copy_into(eider_appender *app, column_store *dst, error *err) {
-    if (app->spill) {
+    for (uint32_t i = 0; i < app->seg_count; i++) {
+        column_store *seg = app->segs[i];
         column_store_scan scan;
-        uint64_t n = column_store_row_count(app->spill);
-        column_store_scan_begin(app->spill, &scan, 0, n, NULL, 0);
+        column_store_scan_begin(seg, &scan, 0, column_store_row_count(seg), NULL, 0);
         bool ok = true;
         for (;;) {
             if (!column_store_scan_next(&scan, app->scan_buf, err)) {
@@ -407,8 +430,17 @@ static bool app_copy_into(eider_appender *app, column_store *dst, error *err) {
         }
         column_store_scan_end(&scan);
         if (!ok) return false;
+        column_store_destroy(seg);
+        app->segs[i] = NULL;
     }
     return app->buf->count == 0 || column_store_append(dst, app->buf, err);
+}
+
+/* Forgets every buffered row. */
+static void app_discard(eider_appender *app) {
+    app_free_segments(app);
+    chunk_reset(app->buf);
+    if (arena_bytes(app->scratch) > 0) arena_reset(app->scratch);
 }
 
 eider_state eider_appender_flush(eider_appender *app) {
@@ -419,12 +451,12 @@ eider_state eider_appender_flush(eider_appender *app) {
         return app_fail(app, EIDER_ERROR_INVALID_INPUT,
                         "cannot flush the appender in the middle of a row (%u of %u values given): end the row first",
                         app->col, app->column_count);
-    if (app->buf->count == 0 && !app->spill) {
+    if (app->buf->count == 0 && app->seg_count == 0) {
         app_clear_error(app);
         return EIDER_SUCCESS;
     }
     table_entry *t = app->table;
-    /* the table must still be the catalog's: not dropped, not replaced */
+    /* the table must still be the catalog's: not dropped, not replaced (the rows stay buffered) */
     table_entry *current = catalog_lookup(app->conn->db->catalog, t->name, true);
     if (current) table_entry_unref(current);
     if (current != t) return app_fail(app, EIDER_ERROR_CATALOG, "Table with name %s does not exist!", t->name);
@@ -437,12 +469,9 @@ eider_state eider_appender_flush(eider_appender *app) {
     if (ok) atomic_store(&t->committed_rows, column_store_row_count(t->store));
     else column_store_truncate(t->store, start);
     pthread_mutex_unlock(&t->append_lock);
+    /* after a failure part of the buffer may already be freed: the rest goes too */
+    app_discard(app);
     if (!ok) return app_fail_with(app, &e);
-
-    if (app->spill) column_store_destroy(app->spill);
-    app->spill = NULL;
-    chunk_reset(app->buf);
-    if (arena_bytes(app->scratch) > 0) arena_reset(app->scratch);
     app_clear_error(app);
     return EIDER_SUCCESS;
 }
@@ -451,7 +480,8 @@ eider_state eider_appender_destroy(eider_appender *app) {
     if (!app) return EIDER_ERROR;
     eider_state st = EIDER_ERROR;
     if (app->table && app->buf) st = eider_appender_flush(app);
-    if (app->spill) column_store_destroy(app->spill);
+    app_free_segments(app);
+    if (app->segs) pool_free(app->pool, app->segs);
     if (app->buf) chunk_destroy(app->buf);
     if (app->scan_buf) chunk_destroy(app->scan_buf);
     if (app->arena) arena_destroy(app->arena);

@@ -151,7 +151,8 @@ static void print_sample(long rss_kib) {
     fflush(stdout);
 }
 
-/* VmHWM: the peak resident set size of the process, KiB. */
+/* VmHWM: the peak resident set size of the process, KiB (the kernel updates it lazily, so the
+ * caller also takes the samples' maximum). */
 static long peak_rss_kib(void) {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return -1;
@@ -293,12 +294,11 @@ int main(int argc, char **argv) {
     double elapsed = stop_at - start;
     double from = elapsed / 2;
     churn_window w = churn_samples_window(&samples, from, elapsed + 1);
-    long rss_warm = 0;
-    for (size_t i = 0; i < samples.n; i++)
-        if (samples.v[i].t >= from) {
-            rss_warm = (long)samples.v[i].rss_kib;
-            break;
-        }
+    long rss_warm = -1, peak = peak_rss_kib();
+    for (size_t i = 0; i < samples.n; i++) {
+        if (rss_warm < 0 && samples.v[i].t >= from) rss_warm = (long)samples.v[i].rss_kib;
+        if ((long)samples.v[i].rss_kib > peak) peak = (long)samples.v[i].rss_kib;
+    }
 
     printf("# eider-churn %s: %.1f s, rate %g/s, %d workers, %llu rows per table, %llu tables kept\n",
            eider_version(), elapsed, o.rate, o.workers, (unsigned long long)o.rows, (unsigned long long)o.tables);
@@ -310,7 +310,7 @@ int main(int argc, char **argv) {
            (unsigned long long)atomic_load(&counters.rows), (unsigned long long)atomic_load(&counters.errors), waited,
            drained ? "" : " (timed out)");
     printf("# RSS KiB: start %ld, after warm-up (t=%.0f s) %ld, end %ld, after the final drops %ld, peak %ld\n",
-           rss_start, from, rss_warm, rss_end, rss_dropped, peak_rss_kib());
+           rss_start, from, rss_warm, rss_end, rss_dropped, peak);
     printf("# second half (%zu samples): slope %.1f KiB/min, min %ld, max %ld, mean %.0f, spread %ld KiB\n", w.n,
            w.slope_kib_per_min, w.min_kib, w.max_kib, w.mean_kib, w.max_kib - w.min_kib);
     printf("# pool after the final drops: %llu bytes in %llu blocks; by tag:", (unsigned long long)used,
@@ -357,7 +357,6 @@ int main(int argc, char **argv) {
         }
     }
     if (o.check_rss_limit) {
-        long peak = peak_rss_kib();
         double bound = (double)limit / 1024 + 64 * 1024;
 #ifndef EIDER_SANITIZE
         if (peak < 0 || (double)peak > bound) {
