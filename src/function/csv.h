@@ -69,4 +69,12 @@ typedef struct csv_write_request {
 physical_op *csv_write_create(arena *a, physical_op *child, const csv_write_request *req, uint64_t *rows_out,
                               error *err);
 
+/* Rows skipped so far by a CSV scan operator made by csv_scan_plan_create (ignore_errors=true);
+ * 0 for any other operator. */
+uint64_t csv_scan_rejected_rows(const physical_op *op);
+/* What the scan decided (given or detected): whether the first row is a header, and the
+ * delimiter. */
+bool csv_scan_header(const physical_op *op);
+char csv_scan_delimiter(const physical_op *op);
+
 #endif

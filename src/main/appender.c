@@ -48,7 +48,8 @@
 struct eider_appender {
     eider_connection *conn;
     buffer_pool *pool;
-    table_entry *table;    /* NULL when creation failed */
+    table_entry *table;    /* NULL when the table was not found */
+    bool ready;            /* creation succeeded: values may be appended */
     uint32_t column_count; /* 0 when creation failed, so every append fails */
     uint32_t col;          /* next column of the current row */
     bool row_failed;       /* a value of the current row failed: end_row drops the row */
@@ -97,6 +98,13 @@ eider_error_type eider_appender_error_type(const eider_appender *app) {
     return app ? app->err.type : EIDER_ERROR_NONE;
 }
 
+/* Calls on an appender whose creation failed fail too, keeping the creation's error. */
+static eider_state app_unusable(eider_appender *app) {
+    if (!error_is_set(&app->err))
+        app_fail(app, EIDER_ERROR_INVALID_INPUT, "the appender is not usable: it could not be created");
+    return EIDER_ERROR;
+}
+
 /* ---- create ----------------------------------------------------------------------------------- */
 
 static bool app_init_buffers(eider_appender *app, error *err) {
@@ -138,6 +146,7 @@ eider_state eider_appender_create(eider_connection *conn, const char *schema, co
         return EIDER_ERROR;
     }
     app->column_count = t->column_count;
+    app->ready = true;
     return EIDER_SUCCESS;
 }
 
@@ -146,8 +155,8 @@ eider_state eider_appender_create(eider_connection *conn, const char *schema, co
 /* The vector the next value goes into, or NULL (error set, row failed). */
 static vector *app_slot_fail(eider_appender *app) {
     if (!app) return NULL;
-    if (!app->table || !app->buf) {
-        app_fail(app, EIDER_ERROR_INVALID_INPUT, "the appender is not usable: it could not be created");
+    if (!app->ready) {
+        app_unusable(app);
         return NULL;
     }
     app->row_failed = true;
@@ -373,8 +382,7 @@ static bool app_spill_chunk(eider_appender *app, error *err) {
 
 eider_state eider_appender_end_row(eider_appender *app) {
     if (!app) return EIDER_ERROR;
-    if (!app->table || !app->buf)
-        return app_fail(app, EIDER_ERROR_INVALID_INPUT, "the appender is not usable: it could not be created");
+    if (!app->ready) return app_unusable(app);
     if (__builtin_expect(app->row_failed | (app->col != app->column_count) | (app->null_violation >= 0), 0)) {
         eider_state st = EIDER_ERROR;
         if (app->row_failed) {
@@ -445,8 +453,7 @@ static void app_discard(eider_appender *app) {
 
 eider_state eider_appender_flush(eider_appender *app) {
     if (!app) return EIDER_ERROR;
-    if (!app->table || !app->buf)
-        return app_fail(app, EIDER_ERROR_INVALID_INPUT, "the appender is not usable: it could not be created");
+    if (!app->ready) return app_unusable(app);
     if (app->col != 0)
         return app_fail(app, EIDER_ERROR_INVALID_INPUT,
                         "cannot flush the appender in the middle of a row (%u of %u values given): end the row first",
@@ -479,7 +486,7 @@ eider_state eider_appender_flush(eider_appender *app) {
 eider_state eider_appender_destroy(eider_appender *app) {
     if (!app) return EIDER_ERROR;
     eider_state st = EIDER_ERROR;
-    if (app->table && app->buf) st = eider_appender_flush(app);
+    if (app->ready) st = eider_appender_flush(app);
     app_free_segments(app);
     if (app->segs) pool_free(app->pool, app->segs);
     if (app->buf) chunk_destroy(app->buf);

@@ -17,7 +17,7 @@
 #include "memory/pool.h"
 
 #define THREADS 6
-#define OPS_PER_THREAD 250
+#define OPS_PER_THREAD 200
 #define BATCH 1000
 
 static int passed, failed;

@@ -85,6 +85,8 @@ typedef struct churn_counters {
     atomic_uint_fast64_t drop_statements;
     atomic_uint_fast64_t errors;        /* error lines printed */
     atomic_uint_fast64_t abandoned;     /* tasks discarded at shutdown */
+    atomic_uint_fast64_t ingest_us;     /* time spent in ingestion tasks, in all */
+    atomic_uint_fast64_t ingest_max_us; /* the longest ingestion task */
 } churn_counters;
 
 typedef struct churn_pool churn_pool;

@@ -79,7 +79,7 @@ static bool parse_double(const char *s, double *out, double min) {
 /* Returns 0 on success, 2 on a usage error (message printed), 1 after --help. */
 static int parse_options(int argc, char **argv, options *o) {
     *o = (options){.duration_s = 3600, .rate = 5, .workers = 4, .rows = 10000, .tables = 100,
-                   .max_slope = 64, .close_slack_mib = 16, .metadata_slack_kib = 16};
+                   .max_slope = 64, .close_slack_mib = 8, .metadata_slack_kib = 16};
     bool have_duration = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -309,6 +309,10 @@ int main(int argc, char **argv) {
     printf("# rows loaded %llu, error lines %llu, pool drained in %.3f s%s\n",
            (unsigned long long)atomic_load(&counters.rows), (unsigned long long)atomic_load(&counters.errors), waited,
            drained ? "" : " (timed out)");
+    uint64_t ingests = atomic_load(&counters.created);
+    printf("# ingestion task: mean %.1f ms, longest %.1f ms\n",
+           ingests ? (double)atomic_load(&counters.ingest_us) / (double)ingests / 1000 : 0.0,
+           (double)atomic_load(&counters.ingest_max_us) / 1000);
     printf("# RSS KiB: start %ld, after warm-up (t=%.0f s) %ld, end %ld, after the final drops %ld, peak %ld\n",
            rss_start, from, rss_warm, rss_end, rss_dropped, peak);
     printf("# second half (%zu samples): slope %.1f KiB/min, min %ld, max %ld, mean %.0f, spread %ld KiB\n", w.n,

@@ -77,6 +77,7 @@ static bool run(churn_counters *c, eider_connection *conn, const char *sql, cons
 }
 
 static void task_ingest(worker_slot *w, uint64_t table) {
+    double t0 = churn_now();
     churn_pool *p = w->pool;
     churn_counters *c = p->cfg.counters;
     char name[32], sql[128], msg[32], what[64];
@@ -127,6 +128,11 @@ static void task_ingest(worker_slot *w, uint64_t table) {
 done:
     set_conn(w, NULL);
     eider_disconnect(conn);
+    uint64_t us = (uint64_t)((churn_now() - t0) * 1e6);
+    atomic_fetch_add(&c->ingest_us, us);
+    uint64_t max = atomic_load(&c->ingest_max_us);
+    while (us > max && !atomic_compare_exchange_weak(&c->ingest_max_us, &max, us)) {
+    }
 }
 
 static void task_drop(worker_slot *w, uint64_t table) {
