@@ -248,12 +248,12 @@ static void pipeline_thread(void *arg, uint32_t index) {
 static bool is_ordered_source(const physical_op *op) {
     const char *n = op->vt->name;
     return !strcmp(n, "TABLE_SCAN") || !strcmp(n, "RANGE") || !strcmp(n, "VALUES") || !strcmp(n, "COLLECTION_SCAN") ||
-           !strcmp(n, "CSV_SCAN");
+           !strcmp(n, "READ_CSV");
 }
 
 static bool is_order_keeping_sink(const physical_op *op) {
     const char *n = op->vt->name;
-    return !strcmp(n, "RESULT_COLLECTOR") || !strcmp(n, "INSERT") || !strcmp(n, "CSV_WRITE");
+    return !strcmp(n, "RESULT_COLLECTOR") || !strcmp(n, "INSERT") || !strcmp(n, "COPY_TO_CSV");
 }
 
 /* Threads for a pipeline. Sorted output is read by one thread; rows that go to a result or a

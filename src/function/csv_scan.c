@@ -649,7 +649,9 @@ bool csv_scan_plan_create(eider_database *db, arena *a, const csv_read_request *
     if (!p) return false;
     p->pool = db->pool;
     if (!(p->path = arena_strdup(a, req->path, err))) return false;
-    if (!csv_options_parse(req->options, req->option_count, req->auto_detect, false, a, &p->opts, err)) return false;
+    /* COPY ... FROM (target types given) sniffs dialect and header as DuckDB does */
+    bool auto_detect = req->auto_detect || req->target_types != NULL;
+    if (!csv_options_parse(req->options, req->option_count, auto_detect, false, a, &p->opts, err)) return false;
     if (req->columns && req->column_count == 0)
         return error_set(err, EIDER_ERROR_BINDER, "read_csv: 'columns' must name at least one column");
     for (uint32_t c = 0; req->columns && c < req->column_count; c++)

@@ -18,7 +18,8 @@
 
 #define SNIFF_DIALECT_ROWS 1000
 
-enum { CAND_BOOL = 1, CAND_BIGINT = 2, CAND_DOUBLE = 4, CAND_DATE = 8, CAND_TIMESTAMP = 16, CAND_ALL = 31 };
+/* CAND_SEEN: the column had a non-NULL value (a column of NULLs only is VARCHAR, as in DuckDB) */
+enum { CAND_BOOL = 1, CAND_BIGINT = 2, CAND_DOUBLE = 4, CAND_DATE = 8, CAND_TIMESTAMP = 16, CAND_ALL = 31, CAND_SEEN = 32 };
 
 typedef struct sample {
     csv_buffer buf;
@@ -174,22 +175,27 @@ static void narrow(const csv_options *o, const csv_dialect *d, const char *buf, 
                    uint32_t n, unsigned *cand) {
     char scratch[256];
     for (uint32_t c = 0; c < n; c++) {
-        if (!cand[c] || is_null_field(o, buf, &fields[c])) continue;
+        if (is_null_field(o, buf, &fields[c])) continue;
+        if (!(cand[c] & CAND_ALL)) {
+            cand[c] |= CAND_SEEN;
+            continue;
+        }
         const char *p = buf + fields[c].start;
         size_t len = fields[c].length;
         if (fields[c].flags & CSV_FIELD_ESCAPED) {
             if (len > sizeof scratch) {
-                cand[c] = 0;
+                cand[c] = CAND_SEEN;
                 continue;
             }
             len = csv_unescape(d, buf, &fields[c], scratch);
             p = scratch;
         }
-        cand[c] = fits(p, len, cand[c]);
+        cand[c] = fits(p, len, cand[c] & CAND_ALL) | CAND_SEEN;
     }
 }
 
 static logical_type cand_type(unsigned c) {
+    if (!(c & CAND_SEEN)) return type_make(TYPE_VARCHAR);
     if (c & CAND_BOOL) return type_make(TYPE_BOOLEAN);
     if (c & CAND_BIGINT) return type_make(TYPE_BIGINT);
     if (c & CAND_DOUBLE) return type_make(TYPE_DOUBLE);
@@ -262,11 +268,17 @@ bool csv_sniff(buffer_pool *pool, arena *a, const csv_read_request *req, const c
     if (ok && o->auto_detect && (!o->delim_set || !o->quote_set)) {
         static const char delims[] = {',', '|', ';', '\t'};
         static const char quotes[] = {'"', '\'', '\0'};
+        /* per delimiter, the first quote candidate with the best shape (a quote that is not used
+         * must not win just because it splits quoted fields into more columns); then the best
+         * delimiter, preferring more columns */
         dialect_score best_score;
         bool have = false;
         for (int di = 0; ok && di < 4; di++) {
             char dl = o->delim_set ? o->delim : delims[di];
             if (o->delim_set && di > 0) break;
+            dialect_score dscore;
+            csv_dialect dbest;
+            bool dhave = false;
             for (int qi = 0; ok && qi < 3; qi++) {
                 char q = o->quote_set ? o->quote : quotes[qi];
                 if (o->quote_set && qi > 0) break;
@@ -276,11 +288,17 @@ bool csv_sniff(buffer_pool *pool, arena *a, const csv_read_request *req, const c
                 csv_dialect_init(&d, dl, q, e, true);
                 dialect_score sc;
                 if (!(ok = score_dialect(&s, &d, &sc, err))) break;
-                if (!have || better(&sc, &best_score)) {
-                    have = true;
-                    best_score = sc;
-                    csv_dialect_init(&best, dl, q, e, false);
+                if (!dhave || sc.valid_shape > dscore.valid_shape ||
+                    (sc.valid_shape == dscore.valid_shape && sc.consistent > dscore.consistent)) {
+                    dhave = true;
+                    dscore = sc;
+                    csv_dialect_init(&dbest, dl, q, e, false);
                 }
+            }
+            if (dhave && (!have || better(&dscore, &best_score))) {
+                have = true;
+                best_score = dscore;
+                best = dbest;
             }
         }
     }
@@ -317,8 +335,8 @@ bool csv_sniff(buffer_pool *pool, arena *a, const csv_read_request *req, const c
     }
     bool have_first = ok && first_st == CSV_ROW_OK;
     for (uint32_t c = 0; ok && c < ncols; c++) cand[c] = o->auto_detect ? CAND_ALL : 0;
+    uint64_t rows = 0; /* sample rows after the first */
     if (ok && o->auto_detect && !fixed_types) {
-        uint64_t rows = 0;
         size_t p = pos;
         while (rows < o->sample_rows) {
             uint32_t n;
@@ -364,7 +382,7 @@ bool csv_sniff(buffer_pool *pool, arena *a, const csv_read_request *req, const c
                 len = csv_unescape(&best, s.buf.data, f, scratch);
                 p = scratch;
             }
-            if (fixed_types ? !fits_type(p, len, out->types[c]) : !(fits(p, len, cand[c]) & cand[c])) mismatch = true;
+            if (fixed_types ? !fits_type(p, len, out->types[c]) : !(fits(p, len, cand[c] & CAND_ALL) & cand[c])) mismatch = true;
         }
         header = mismatch || (all_varchar && !any_null);
     }
@@ -372,9 +390,7 @@ bool csv_sniff(buffer_pool *pool, arena *a, const csv_read_request *req, const c
     /* without a header, the first row's values count for the types too */
     if (ok && !header && have_first && o->auto_detect && !fixed_types && first_count == ncols &&
         !csv_row_blank(s.fields, first_count)) {
-        bool any_data = false;
-        for (uint32_t c = 0; c < ncols; c++) any_data |= cand[c] != 0;
-        if (!any_data) /* the first row is the only row */
+        if (rows == 0) /* the first row is the only row */
             for (uint32_t c = 0; c < ncols; c++) cand[c] = CAND_ALL;
         narrow(o, &best, s.buf.data, s.fields, first_count, cand);
         for (uint32_t c = 0; c < ncols; c++) out->types[c] = cand_type(cand[c]);
