@@ -61,7 +61,7 @@ fuzz: setup $(FUZZ_BUILD)/Makefile
 		else tail -n 60 $$log; exit 1; fi; \
 	done
 
-test: test-release test-asan fuzz
+test: test-release test-asan test-tsan fuzz
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done

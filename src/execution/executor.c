@@ -245,24 +245,13 @@ static void pipeline_thread(void *arg, uint32_t index) {
     pthread_mutex_unlock(&job->lock);
 }
 
-static bool is_ordered_source(const physical_op *op) {
-    const char *n = op->vt->name;
-    return !strcmp(n, "TABLE_SCAN") || !strcmp(n, "RANGE") || !strcmp(n, "VALUES") || !strcmp(n, "COLLECTION_SCAN") ||
-           !strcmp(n, "READ_CSV");
-}
-
-static bool is_order_keeping_sink(const physical_op *op) {
-    const char *n = op->vt->name;
-    return !strcmp(n, "RESULT_COLLECTOR") || !strcmp(n, "INSERT") || !strcmp(n, "COPY_TO_CSV");
-}
-
 /* Threads for a pipeline. Sorted output is read by one thread; rows that go to a result or a
  * table in scan order keep it (insertion order is preserved, as in DuckDB); small sources are
  * not worth splitting. */
 static uint32_t pipeline_threads(const pipeline *p, const exec_context *ctx) {
     uint32_t n = ctx->threads ? ctx->threads : 1;
-    if (!strcmp(p->source->vt->name, "ORDER_BY")) return 1;
-    if (is_ordered_source(p->source) && is_order_keeping_sink(p->sink)) return 1;
+    if (p->source->vt->flags & OP_SORTED_SOURCE) return 1;
+    if ((p->source->vt->flags & OP_ORDERED_SOURCE) && (p->sink->vt->flags & OP_KEEPS_ORDER)) return 1;
     uint64_t rows = p->source->estimated_rows;
     if (rows && rows <= 2 * VECTOR_SIZE) return 1;
     return n;

@@ -79,6 +79,7 @@ static double scan_progress(physical_op *op) {
 static const physical_op_vtable table_scan_vtable = {
     .progress = scan_progress,
     .name = "TABLE_SCAN",
+    .flags = OP_ORDERED_SOURCE,
     .source_init = scan_source_init,
     .source_local_init = scan_local_init,
     .get_data = scan_get_data,
@@ -133,6 +134,7 @@ static double range_progress(physical_op *op) {
 static const physical_op_vtable range_vtable = {
     .progress = range_progress,
     .name = "RANGE",
+    .flags = OP_ORDERED_SOURCE,
     .get_data = range_get_data,
 };
 

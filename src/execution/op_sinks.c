@@ -27,6 +27,7 @@ static void collector_destroy(physical_op *op) {
 
 static const physical_op_vtable collector_vtable = {
     .name = "RESULT_COLLECTOR",
+    .flags = OP_KEEPS_ORDER,
     .sink = collector_sink,
     .destroy = collector_destroy,
 };
@@ -107,6 +108,7 @@ static void insert_destroy(physical_op *op) {
 
 static const physical_op_vtable insert_vtable = {
     .name = "INSERT",
+    .flags = OP_KEEPS_ORDER,
     .sink_init = insert_sink_init,
     .sink = insert_sink,
     .finalize = insert_finalize,

@@ -60,6 +60,7 @@ static void values_local_destroy(physical_op *op, void *local) {
 
 static const physical_op_vtable values_vtable = {
     .name = "VALUES",
+    .flags = OP_ORDERED_SOURCE,
     .source_local_init = values_local_init,
     .get_data = values_get_data,
     .source_local_destroy = values_local_destroy,
@@ -129,6 +130,7 @@ static void collection_destroy(physical_op *op) {
 
 static const physical_op_vtable collection_vtable = {
     .name = "COLLECTION_SCAN",
+    .flags = OP_ORDERED_SOURCE,
     .source_local_init = collection_local_init,
     .get_data = collection_get_data,
     .source_local_destroy = collection_local_destroy,

@@ -261,6 +261,7 @@ static void order_destroy(physical_op *op) {
 
 static const physical_op_vtable order_by_vtable = {
     .name = "ORDER_BY",
+    .flags = OP_SORTED_SOURCE,
     .source_init = order_source_init,
     .source_local_init = order_source_local_init,
     .get_data = order_get_data,

@@ -40,8 +40,16 @@ typedef enum op_result {
 
 typedef struct physical_op physical_op;
 
+/* How an operator relates to row order (the executor decides threads from these). */
+enum {
+    OP_ORDERED_SOURCE = 1,  /* emits rows in a meaningful order (scan order, file order) */
+    OP_SORTED_SOURCE = 2,   /* emits rows in sorted order: read by one thread */
+    OP_KEEPS_ORDER = 4,     /* a sink that keeps the order it receives rows in (results, tables) */
+};
+
 typedef struct physical_op_vtable {
     const char *name;
+    uint32_t flags;
     /* ---- source side (NULL if the operator is not a source) ---- */
     /* Global source state, after the operator's sink (if any) was finalized. */
     bool (*source_init)(physical_op *op, exec_context *ctx, error *err);

@@ -636,6 +636,7 @@ static void csv_scan_destroy(physical_op *op) {
 
 static const physical_op_vtable csv_scan_vtable = {
     .name = "READ_CSV",
+    .flags = OP_ORDERED_SOURCE,
     .source_init = csv_source_init,
     .source_local_init = csv_local_init,
     .get_data = csv_get_data,

@@ -307,6 +307,7 @@ static void csv_write_destroy(physical_op *op) {
 
 static const physical_op_vtable csv_write_vtable = {
     .name = "COPY_TO_CSV",
+    .flags = OP_KEEPS_ORDER,
     .sink_init = csv_write_sink_init,
     .sink_local_init = csv_write_local_init,
     .sink = csv_write_sink,
