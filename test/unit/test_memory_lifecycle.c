@@ -31,6 +31,15 @@ static long rss_kib(void) {
     return kib;
 }
 
+/* Mappings of the process, from /proc/self/maps. */
+static int mapping_count(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF) n += c == '\n';
+    if (f) fclose(f);
+    return n;
+}
+
 static eider_result *run(eider_connection *con, const char *sql) {
     eider_result *r = NULL;
     eider_query(con, sql, &r);
@@ -64,6 +73,8 @@ int main(void) {
     eider_database *db = NULL;
     eider_connection *con = NULL;
     char *err = NULL;
+    int maps_before = mapping_count();
+    long rss_at_start = rss_kib();
     if (eider_open(NULL, NULL, &db, &err) != EIDER_SUCCESS || eider_connect(db, &con) != EIDER_SUCCESS) {
         fprintf(stderr, "open failed: %s\n", err ? err : "?");
         eider_free(err);
@@ -139,8 +150,20 @@ int main(void) {
     CHECK(r && eider_result_error_type(r) == EIDER_ERROR_CATALOG, "failed CREATE TABLE AS left no table");
     eider_result_destroy(r);
 
+    /* with every table gone, nothing but metadata stays in the pool, and closing unmaps it all */
+    for (int t = 0; t < TAG_COUNT; t++)
+        if (t != TAG_METADATA && t != TAG_ALLOCATOR)
+            CHECK(pool_tag_used_bytes(db->pool, (memory_tag)t) == 0, "%s still holds %llu bytes",
+                  memory_tag_name((memory_tag)t), (unsigned long long)pool_tag_used_bytes(db->pool, (memory_tag)t));
     eider_disconnect(con);
     eider_close(db);
+    int maps_after = mapping_count();
+    /* worker thread stacks are unmapped when the threads are joined; allow for the C library's own
+     * arenas, which it keeps */
+    CHECK(maps_after <= maps_before + 4, "mappings before open %d, after close %d", maps_before, maps_after);
+#ifndef EIDER_SANITIZE
+    CHECK(rss_kib() <= rss_at_start + 8 * 1024, "rss after close %ld KiB, before open %ld KiB", rss_kib(), rss_at_start);
+#endif
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
