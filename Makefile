@@ -63,8 +63,13 @@ fuzz: setup $(FUZZ_BUILD)/Makefile
 
 test: test-release test-asan test-tsan fuzz
 
+# micro-benchmarks, then the suite against the peer engine (bench/run; BENCH_SCALE=full for the
+# large sizes)
+BENCH_SCALE ?= default
 bench: build
-	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
+	$(BUILD)/bench_parse_bench
+	$(BUILD)/bench_appender_bench
+	BUILD=$(BUILD) BENCH_SCALE=$(BENCH_SCALE) bench/run
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
