@@ -7,6 +7,7 @@
 #include "function/aggregate.h"
 #include "function/cast.h"
 #include "main/settings.h"
+#include "parser/parser.h"
 #include "planner/bind_internal.h"
 
 const char *ident_text(binder *b, const ast_ident *id) {
@@ -214,25 +215,6 @@ static bound_expr *bind_column(binder *b, expr_scope *s, const ast_expr *e) {
 
 /* ---- operators ---------------------------------------------------------------------------- */
 
-static const char *binary_function_name(ast_binary_op op) {
-    switch (op) {
-    case AST_BINARY_ADD: return "+";
-    case AST_BINARY_SUB: return "-";
-    case AST_BINARY_MUL: return "*";
-    case AST_BINARY_DIV: return "/";
-    case AST_BINARY_INT_DIV: return "//";
-    case AST_BINARY_MOD: return "%";
-    case AST_BINARY_CONCAT: return "||";
-    case AST_BINARY_EQ: return "=";
-    case AST_BINARY_NE: return "<>";
-    case AST_BINARY_LT: return "<";
-    case AST_BINARY_LE: return "<=";
-    case AST_BINARY_GT: return ">";
-    case AST_BINARY_GE: return ">=";
-    default: return NULL;
-    }
-}
-
 /* A string literal compared or combined with a typed value converts to that type, as in DuckDB
  * (WHERE d = '2020-01-01'). */
 static bool coerce_string_literals(binder *b, ast_expr *le, bound_expr **l, ast_expr *re, bound_expr **r) {
@@ -291,7 +273,8 @@ static bound_expr *bind_logical_chain(binder *b, expr_scope *s, ast_expr *e) {
 
 static bound_expr *bind_binary(binder *b, expr_scope *s, ast_expr *e) {
     if (e->binary.op == AST_BINARY_AND || e->binary.op == AST_BINARY_OR) return bind_logical_chain(b, s, e);
-    return bind_binary_ast(b, s, binary_function_name(e->binary.op), e->binary.left, e->binary.right);
+    /* scalar functions are registered under the operators' symbols */
+    return bind_binary_ast(b, s, ast_binary_op_text(e->binary.op), e->binary.left, e->binary.right);
 }
 
 static bound_expr *bind_unary(binder *b, expr_scope *s, ast_expr *e) {
