@@ -10,8 +10,6 @@
  */
 #include "main/settings.h"
 
-#include "execution/scheduler.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +21,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "execution/scheduler.h"
 #include "main/database.h"
 #include "memory/pool.h"
 #include "memory/size_format.h"
