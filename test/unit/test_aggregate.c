@@ -8,19 +8,10 @@
 #include "function/aggregate.h"
 #include "function/cast.h"
 #include "memory/pool.h"
+#include "test_util.h"
 
-static int passed, failed;
 static buffer_pool *pool;
 static arena *mem;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
 
 static void expect_text(const char *where, const char *got, const char *expect) {
     if (strcmp(got, expect) == 0) passed++;
@@ -240,6 +231,5 @@ int main(void) {
     test_vectorized_many_groups();
     arena_destroy(mem);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

@@ -13,17 +13,7 @@
 #include "main/database.h"
 #include "main/result.h"
 #include "memory/pool.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "test_util.h"
 
 static bool text_is(char *got, const char *want) {
     bool ok = got && want ? strcmp(got, want) == 0 : got == NULL && want == NULL;
@@ -458,6 +448,5 @@ int main(void) {
     test_result_accessors();
     test_result_row_groups();
     test_result_clear_returns_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

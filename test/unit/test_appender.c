@@ -12,17 +12,7 @@
 #include "eider.h"
 #include "main/database.h"
 #include "memory/pool.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "test_util.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
@@ -655,6 +645,5 @@ int main(void) {
     test_dropped_table();
     test_memory_returns();
     test_out_of_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

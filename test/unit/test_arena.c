@@ -6,17 +6,7 @@
 
 #include "common/arena.h"
 #include "memory/pool.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (cond) passed++;                                                      \
-        else {                                                                   \
-            failed++;                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                        \
-    } while (0)
+#include "test_util.h"
 
 static bool all_zero(const void *p, size_t n) {
     const unsigned char *c = p;
@@ -143,6 +133,5 @@ int main(void) {
     test_oom();
     CHECK(pool_used_bytes(pool) == 0);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

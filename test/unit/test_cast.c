@@ -9,19 +9,10 @@
 #include "common/vector.h"
 #include "function/cast.h"
 #include "memory/pool.h"
+#include "test_util.h"
 
-static int passed, failed;
 static buffer_pool *pool;
 static arena *mem;
-
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (cond) passed++;                                                   \
-        else {                                                                \
-            failed++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                     \
-    } while (0)
 
 static logical_type T(type_id id) { return type_make(id); }
 
@@ -366,6 +357,5 @@ int main(void) {
     test_vector_casts();
     arena_destroy(mem);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

@@ -15,17 +15,7 @@
 #include "common/vector.h"
 #include "memory/pool.h"
 #include "storage/column_store.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "test_util.h"
 
 #define RGS COLUMN_STORE_ROW_GROUP_SIZE
 #define NCOLS 8
@@ -781,6 +771,5 @@ int main(void) {
     CHECK(pool_tag_used_bytes(pool, TAG_COLUMN_DATA) == 0);
     pool_destroy(pool);
     free(string_buf);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

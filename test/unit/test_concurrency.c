@@ -15,21 +15,11 @@
 #include "eider.h"
 #include "main/database.h"
 #include "memory/pool.h"
+#include "test_util.h"
 
 #define THREADS 6
 #define OPS_PER_THREAD 200
 #define BATCH 1000
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
 
 typedef struct shared_state {
     eider_database *db;
@@ -269,6 +259,5 @@ int main(void) {
     CHECK(meta < 1 << 20);
     eider_disconnect(con);
     eider_close(st.db);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

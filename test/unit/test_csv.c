@@ -23,19 +23,10 @@
 #include "main/database.h"
 #include "main/result.h"
 #include "memory/pool.h"
+#include "test_util.h"
 
-static int passed, failed;
 static eider_database *db;
 static char dir[128];
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
 
 static void expect_text(const char *where, const char *got, const char *want) {
     if (got && want && strcmp(got, want) == 0) passed++;
@@ -653,6 +644,5 @@ int main(void) {
     eider_close(db);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

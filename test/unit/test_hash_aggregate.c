@@ -9,47 +9,10 @@
 #include "execution/hash_aggregate.h"
 #include "memory/pool.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                       \
-    do {                                                                                                  \
-        if (cond) passed++;                                                                               \
-        else {                                                                                            \
-            failed++;                                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                      \
-        }                                                                                                 \
-    } while (0)
+#define TEST_UTIL_OPERATORS
+#include "test_util.h"
 
 /* ---- harness ------------------------------------------------------------------------------ */
-
-typedef struct harness {
-    buffer_pool *pool;
-    arena *arena;
-    exec_context ctx;
-    error err;
-} harness;
-
-static void h_init(harness *h, uint64_t limit) {
-    memset(h, 0, sizeof *h);
-    h->pool = pool_create(limit);
-    h->arena = arena_create(h->pool, TAG_ALLOCATOR);
-    h->ctx.pool = h->pool;
-    h->ctx.arena = h->arena;
-    h->ctx.threads = 2;
-}
-
-static void h_done(harness *h) {
-    CHECK(pool_tag_used_bytes(h->pool, TAG_HASH_TABLE) == 0);
-    arena_destroy(h->arena);
-    CHECK(pool_used_bytes(h->pool) == 0);
-    pool_destroy(h->pool);
-}
-
-static const physical_op_vtable source_vt = {.name = "TEST_SOURCE"};
-
-static physical_op *fake_child(harness *h, const logical_type *types, uint32_t n) {
-    return physical_op_create(h->arena, &source_vt, types, n, &h->err);
-}
 
 static aggregate_spec agg(const char *name, logical_type arg, int32_t column, bool distinct) {
     aggregate_spec s;
@@ -61,60 +24,6 @@ static aggregate_spec agg(const char *name, logical_type arg, int32_t column, bo
     s.arg_column = column;
     s.distinct = distinct;
     return s;
-}
-
-/* Output rows as text lines "a|b|c", sorted for comparison. */
-typedef struct lines {
-    char **v;
-    size_t n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = realloc(l->v, sizeof(char *) * l->cap);
-    }
-    l->v[l->n++] = strdup(s);
-}
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-static void lines_sort(lines *l) {
-    if (l->n) qsort(l->v, l->n, sizeof(char *), cmp_str);
-}
-static void lines_free(lines *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static void format_value(const vector *v, uint32_t row, char *buf, size_t size) {
-    if (!vector_is_valid(v, row)) {
-        snprintf(buf, size, "NULL");
-        return;
-    }
-    switch (v->type.id) {
-    case TYPE_BOOLEAN: snprintf(buf, size, "%s", ((uint8_t *)v->data)[row] ? "true" : "false"); break;
-    case TYPE_INTEGER: snprintf(buf, size, "%d", ((int32_t *)v->data)[row]); break;
-    case TYPE_DOUBLE: snprintf(buf, size, "%.3f", ((double *)v->data)[row]); break;
-    case TYPE_VARCHAR: {
-        const string_t *s = &((string_t *)v->data)[row];
-        snprintf(buf, size, "%.*s", (int)s->length, string_data(s));
-        break;
-    }
-    default: snprintf(buf, size, "%" PRId64, ((int64_t *)v->data)[row]); break;
-    }
-}
-
-static void chunk_lines(const chunk *c, lines *out) {
-    char line[1024], val[512];
-    for (uint32_t r = 0; r < c->count; r++) {
-        line[0] = 0;
-        for (uint32_t col = 0; col < c->column_count; col++) {
-            format_value(&c->columns[col], r, val, sizeof val);
-            if (col) strcat(line, "|");
-            strncat(line, val, sizeof line - strlen(line) - 1);
-        }
-        lines_add(out, line);
-    }
 }
 
 /* Runs the operator as two threads would: chunks alternate between two local states, both are
@@ -165,23 +74,12 @@ static bool lines_equal(lines *got, const char *const *expected, size_t n) {
     return eq;
 }
 
-static void set_str(chunk *c, uint32_t col, uint32_t row, const char *s) {
-    string_t *dst = &((string_t *)c->columns[col].data)[row];
-    error err;
-    error_clear(&err);
-    chunk_store_string(c, s, (uint32_t)strlen(s), dst, &err);
-}
-
-static const logical_type BIGINT = {TYPE_BIGINT, 0, 0};
-static const logical_type VARCHAR = {TYPE_VARCHAR, 0, 0};
-static const logical_type INTEGER = {TYPE_INTEGER, 0, 0};
-
 /* ---- tests ------------------------------------------------------------------------------------ */
 
 /* GROUP BY k (BIGINT with NULLs): count(*), count(v), sum, min, max, avg. */
 static void test_bigint_groups(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {BIGINT, BIGINT};
     physical_op *child = fake_child(&h, types, 2);
     enum { CHUNKS = 5, ROWS = 2048 * CHUNKS - 100 };
@@ -231,13 +129,13 @@ static void test_bigint_groups(void) {
     CHECK(lines_equal(&got, ep, 8));
     lines_free(&got);
     for (int c = 0; c < CHUNKS; c++) chunk_destroy(chunks[c]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* GROUP BY a VARCHAR with short and long strings, min/max over strings. */
 static void test_varchar_groups(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {VARCHAR, VARCHAR};
     physical_op *child = fake_child(&h, types, 2);
     const char *keys[4] = {"a", "a-rather-long-group-key-string", "short", "another-long-key-that-spills-inline"};
@@ -270,13 +168,13 @@ static void test_varchar_groups(void) {
     CHECK(lines_equal(&got, exp, 5));
     lines_free(&got);
     for (int c = 0; c < 3; c++) chunk_destroy(chunks[c]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* GROUP BY (INTEGER, VARCHAR) with sum; and SELECT DISTINCT over both columns. */
 static void test_multi_column_and_distinct_rows(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[3] = {INTEGER, VARCHAR, BIGINT};
     physical_op *child = fake_child(&h, types, 3);
     chunk *chunks[2];
@@ -309,13 +207,13 @@ static void test_multi_column_and_distinct_rows(void) {
     CHECK(lines_equal(&got, exp2, 6));
     lines_free(&got);
     for (int c = 0; c < 2; c++) chunk_destroy(chunks[c]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* count(DISTINCT v) with and without groups, next to a plain count. */
 static void test_count_distinct(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {BIGINT, VARCHAR};
     physical_op *child = fake_child(&h, types, 2);
     chunk *chunks[4];
@@ -353,13 +251,13 @@ static void test_count_distinct(void) {
     CHECK(lines_equal(&got, exp2, 1));
     lines_free(&got);
     for (int c = 0; c < 4; c++) chunk_destroy(chunks[c]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* No group columns: one row, also for empty input. */
 static void test_no_groups(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[1] = {BIGINT};
     physical_op *child = fake_child(&h, types, 1);
     aggregate_spec aggs[4] = {agg("count_star", BIGINT, -1, false), agg("sum", BIGINT, 0, false),
@@ -381,13 +279,13 @@ static void test_no_groups(void) {
     CHECK(lines_equal(&got, exp2, 1));
     lines_free(&got);
     chunk_destroy(c);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* 300k groups, every key in both thread-local tables: resizing and the merge path. */
 static void test_many_groups(void) {
     harness h;
-    h_init(&h, 1ULL << 31);
+    harness_init(&h, 1ULL << 31);
     logical_type types[1] = {BIGINT};
     physical_op *child = fake_child(&h, types, 1);
     enum { GROUPS = 300000 };
@@ -420,13 +318,13 @@ static void test_many_groups(void) {
     lines_free(&got);
     for (uint32_t i = 0; i < nchunks; i++) chunk_destroy(chunks[i]);
     free(chunks);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* Out of memory part-way: a clean error, and nothing left in the pool after destroy. */
 static void test_out_of_memory(void) {
     harness h;
-    h_init(&h, 1ULL << 31);
+    harness_init(&h, 1ULL << 31);
     logical_type types[2] = {BIGINT, VARCHAR};
     physical_op *child = fake_child(&h, types, 2);
     enum { CHUNKS = 100 };
@@ -456,14 +354,13 @@ static void test_out_of_memory(void) {
     CHECK(pool_used_bytes(h.pool) - pool_tag_used_bytes(h.pool, TAG_ALLOCATOR) == base);
     lines_free(&got);
     for (int i = 0; i < CHUNKS; i++) chunk_destroy(chunks[i]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
-
 
 /* DOUBLE and BOOLEAN keys: -0.0 groups with 0.0, NaN with NaN. */
 static void test_double_boolean_groups(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {{TYPE_DOUBLE, 0, 0}, {TYPE_BOOLEAN, 0, 0}};
     physical_op *child = fake_child(&h, types, 2);
     chunk *c = chunk_create(h.arena, types, 2, &h.err);
@@ -484,7 +381,7 @@ static void test_double_boolean_groups(void) {
     CHECK(twos == 6); /* every group has two rows */
     lines_free(&got);
     chunk_destroy(c);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 int main(void) {
@@ -496,6 +393,5 @@ int main(void) {
     test_double_boolean_groups();
     test_many_groups();
     test_out_of_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

@@ -9,112 +9,8 @@
 #include "execution/hash_join.h"
 #include "memory/pool.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                       \
-    do {                                                                                                  \
-        if (cond) passed++;                                                                               \
-        else {                                                                                            \
-            failed++;                                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                      \
-        }                                                                                                 \
-    } while (0)
-
-/* ---- harness ------------------------------------------------------------------------------ */
-
-typedef struct harness {
-    buffer_pool *pool;
-    arena *arena;
-    exec_context ctx;
-    error err;
-} harness;
-
-static void h_init(harness *h, uint64_t limit) {
-    memset(h, 0, sizeof *h);
-    h->pool = pool_create(limit);
-    h->arena = arena_create(h->pool, TAG_ALLOCATOR);
-    h->ctx.pool = h->pool;
-    h->ctx.arena = h->arena;
-    h->ctx.threads = 2;
-}
-
-static void h_done(harness *h) {
-    CHECK(pool_tag_used_bytes(h->pool, TAG_HASH_TABLE) == 0);
-    arena_destroy(h->arena);
-    CHECK(pool_used_bytes(h->pool) == 0);
-    pool_destroy(h->pool);
-}
-
-static const physical_op_vtable source_vt = {.name = "TEST_SOURCE"};
-
-static physical_op *fake_child(harness *h, const logical_type *types, uint32_t n) {
-    return physical_op_create(h->arena, &source_vt, types, n, &h->err);
-}
-
-/* Output rows as text lines "a|b|c", sorted for comparison. */
-typedef struct lines {
-    char **v;
-    size_t n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = realloc(l->v, sizeof(char *) * l->cap);
-    }
-    l->v[l->n++] = strdup(s);
-}
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-static void lines_sort(lines *l) {
-    if (l->n) qsort(l->v, l->n, sizeof(char *), cmp_str);
-}
-static void lines_free(lines *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static void format_value(const vector *v, uint32_t row, char *buf, size_t size) {
-    if (!vector_is_valid(v, row)) {
-        snprintf(buf, size, "NULL");
-        return;
-    }
-    switch (v->type.id) {
-    case TYPE_BOOLEAN: snprintf(buf, size, "%s", ((uint8_t *)v->data)[row] ? "true" : "false"); break;
-    case TYPE_INTEGER: snprintf(buf, size, "%d", ((int32_t *)v->data)[row]); break;
-    case TYPE_DOUBLE: snprintf(buf, size, "%.3f", ((double *)v->data)[row]); break;
-    case TYPE_VARCHAR: {
-        const string_t *s = &((string_t *)v->data)[row];
-        snprintf(buf, size, "%.*s", (int)s->length, string_data(s));
-        break;
-    }
-    default: snprintf(buf, size, "%" PRId64, ((int64_t *)v->data)[row]); break;
-    }
-}
-
-static void chunk_lines(const chunk *c, lines *out) {
-    char line[1024], val[512];
-    for (uint32_t r = 0; r < c->count; r++) {
-        line[0] = 0;
-        for (uint32_t col = 0; col < c->column_count; col++) {
-            format_value(&c->columns[col], r, val, sizeof val);
-            if (col) strcat(line, "|");
-            strncat(line, val, sizeof line - strlen(line) - 1);
-        }
-        lines_add(out, line);
-    }
-}
-
-static void set_str(chunk *c, uint32_t col, uint32_t row, const char *s) {
-    string_t *dst = &((string_t *)c->columns[col].data)[row];
-    error err;
-    error_clear(&err);
-    chunk_store_string(c, s, (uint32_t)strlen(s), dst, &err);
-}
-
-static const logical_type BIGINT = {TYPE_BIGINT, 0, 0};
-static const logical_type VARCHAR = {TYPE_VARCHAR, 0, 0};
-static const logical_type INTEGER = {TYPE_INTEGER, 0, 0};
+#define TEST_UTIL_OPERATORS
+#include "test_util.h"
 
 /* ---- driving the join ------------------------------------------------------------------------ */
 
@@ -232,7 +128,7 @@ static bool same_lines(lines *got, lines *exp) {
 /* Single BIGINT key with duplicates on both sides and NULL keys, all four join types. */
 static void test_duplicates_and_nulls(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type ptypes[2] = {BIGINT, VARCHAR}, btypes[2] = {VARCHAR, BIGINT};
     physical_op *pchild = fake_child(&h, ptypes, 2), *bchild = fake_child(&h, btypes, 2);
     chunk *probe = chunk_create(h.arena, ptypes, 2, &h.err);
@@ -283,13 +179,13 @@ static void test_duplicates_and_nulls(void) {
     chunk_destroy(probe);
     chunk_destroy(all_build);
     for (int c = 0; c < 2; c++) chunk_destroy(build[c]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* Two key columns (INTEGER, VARCHAR with long strings), random data, against the reference. */
 static void test_multi_key_random(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type ptypes[3] = {INTEGER, VARCHAR, BIGINT}, btypes[3] = {BIGINT, VARCHAR, INTEGER};
     physical_op *pchild = fake_child(&h, ptypes, 3), *bchild = fake_child(&h, btypes, 3);
     uint64_t seed = 42;
@@ -336,14 +232,14 @@ static void test_multi_key_random(void) {
     for (int c = 0; c < 2; c++) chunk_destroy(probe[c]);
     for (int c = 0; c < 3; c++) chunk_destroy(build[c]);
     chunk_destroy(all_build);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 #undef RND
 }
 
 /* Empty build side: INNER and SEMI yield nothing, LEFT and ANTI every probe row. */
 static void test_empty_build(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[1] = {BIGINT};
     physical_op *pchild = fake_child(&h, types, 1), *bchild = fake_child(&h, types, 1);
     chunk *probe = chunk_create(h.arena, types, 1, &h.err);
@@ -370,13 +266,13 @@ static void test_empty_build(void) {
     }
     chunk_destroy(probe);
     chunk_destroy(build);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* One probe chunk producing far more than VECTOR_SIZE rows. */
 static void test_large_output(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {BIGINT, BIGINT};
     physical_op *pchild = fake_child(&h, types, 2), *bchild = fake_child(&h, types, 2);
     chunk *probe = chunk_create(h.arena, types, 2, &h.err);
@@ -413,13 +309,13 @@ static void test_large_output(void) {
     }
     chunk_destroy(probe);
     chunk_destroy(build);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 /* Out of memory while building: a clean error and nothing left behind. */
 static void test_out_of_memory(void) {
     harness h;
-    h_init(&h, 1ULL << 31);
+    harness_init(&h, 1ULL << 31);
     logical_type types[2] = {BIGINT, VARCHAR};
     physical_op *pchild = fake_child(&h, types, 2), *bchild = fake_child(&h, types, 2);
     enum { CHUNKS = 60 };
@@ -446,7 +342,7 @@ static void test_out_of_memory(void) {
     CHECK(pool_tag_used_bytes(h.pool, TAG_HASH_TABLE) == 0);
     CHECK(pool_used_bytes(h.pool) - pool_tag_used_bytes(h.pool, TAG_ALLOCATOR) == base);
     for (int i = 0; i < CHUNKS; i++) chunk_destroy(build[i]);
-    h_done(&h);
+    harness_done(&h, TAG_HASH_TABLE);
 }
 
 int main(void) {
@@ -455,6 +351,5 @@ int main(void) {
     test_empty_build();
     test_large_output();
     test_out_of_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

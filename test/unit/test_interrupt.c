@@ -8,19 +8,7 @@
 
 #include "eider.h"
 #include "main/database.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (cond) passed++;                                                                                           \
-        else {                                                                                                        \
-            failed++;                                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fprintf(stderr, "\n");                                                                                    \
-        }                                                                                                             \
-    } while (0)
+#include "test_util.h"
 
 typedef struct runner {
     eider_connection *con;
@@ -83,6 +71,5 @@ int main(void) {
     interrupt_query(db, con, "SELECT * FROM range(100000000000) r(i) ORDER BY i DESC LIMIT 5");
     eider_disconnect(con);
     eider_close(db);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

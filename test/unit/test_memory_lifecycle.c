@@ -7,19 +7,7 @@
 
 #include "eider.h"
 #include "main/database.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (cond) passed++;                                                                                           \
-        else {                                                                                                        \
-            failed++;                                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fprintf(stderr, "\n");                                                                                    \
-        }                                                                                                             \
-    } while (0)
+#include "test_util.h"
 
 static long rss_kib(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -167,6 +155,5 @@ int main(void) {
     /* the sanitizers' allocator maps and keeps memory of its own (quarantine, shadow) */
     (void)maps_after, (void)maps_before, (void)rss_at_start;
 #endif
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

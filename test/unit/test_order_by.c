@@ -9,108 +9,8 @@
 #include "execution/order_by.h"
 #include "memory/pool.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                       \
-    do {                                                                                                  \
-        if (cond) passed++;                                                                               \
-        else {                                                                                            \
-            failed++;                                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                      \
-        }                                                                                                 \
-    } while (0)
-
-/* ---- harness ------------------------------------------------------------------------------ */
-
-typedef struct harness {
-    buffer_pool *pool;
-    arena *arena;
-    exec_context ctx;
-    error err;
-} harness;
-
-static void h_init(harness *h, uint64_t limit) {
-    memset(h, 0, sizeof *h);
-    h->pool = pool_create(limit);
-    h->arena = arena_create(h->pool, TAG_ALLOCATOR);
-    h->ctx.pool = h->pool;
-    h->ctx.arena = h->arena;
-    h->ctx.threads = 2;
-}
-
-static void h_done(harness *h) {
-    CHECK(pool_tag_used_bytes(h->pool, TAG_ORDER_BY) == 0);
-    arena_destroy(h->arena);
-    CHECK(pool_used_bytes(h->pool) == 0);
-    pool_destroy(h->pool);
-}
-
-static const physical_op_vtable source_vt = {.name = "TEST_SOURCE"};
-
-static physical_op *fake_child(harness *h, const logical_type *types, uint32_t n) {
-    return physical_op_create(h->arena, &source_vt, types, n, &h->err);
-}
-
-/* Output rows as text lines "a|b|c", sorted for comparison. */
-typedef struct lines {
-    char **v;
-    size_t n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = realloc(l->v, sizeof(char *) * l->cap);
-    }
-    l->v[l->n++] = strdup(s);
-}
-static void lines_free(lines *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static void format_value(const vector *v, uint32_t row, char *buf, size_t size) {
-    if (!vector_is_valid(v, row)) {
-        snprintf(buf, size, "NULL");
-        return;
-    }
-    switch (v->type.id) {
-    case TYPE_BOOLEAN: snprintf(buf, size, "%s", ((uint8_t *)v->data)[row] ? "true" : "false"); break;
-    case TYPE_INTEGER: snprintf(buf, size, "%d", ((int32_t *)v->data)[row]); break;
-    case TYPE_DOUBLE: snprintf(buf, size, "%.3f", ((double *)v->data)[row]); break;
-    case TYPE_VARCHAR: {
-        const string_t *s = &((string_t *)v->data)[row];
-        snprintf(buf, size, "%.*s", (int)s->length, string_data(s));
-        break;
-    }
-    default: snprintf(buf, size, "%" PRId64, ((int64_t *)v->data)[row]); break;
-    }
-}
-
-static void chunk_lines(const chunk *c, lines *out) {
-    char line[1024], val[512];
-    for (uint32_t r = 0; r < c->count; r++) {
-        line[0] = 0;
-        for (uint32_t col = 0; col < c->column_count; col++) {
-            format_value(&c->columns[col], r, val, sizeof val);
-            if (col) strcat(line, "|");
-            strncat(line, val, sizeof line - strlen(line) - 1);
-        }
-        lines_add(out, line);
-    }
-}
-
-static void set_str(chunk *c, uint32_t col, uint32_t row, const char *s) {
-    string_t *dst = &((string_t *)c->columns[col].data)[row];
-    error err;
-    error_clear(&err);
-    chunk_store_string(c, s, (uint32_t)strlen(s), dst, &err);
-}
-
-static const logical_type BIGINT = {TYPE_BIGINT, 0, 0};
-static const logical_type VARCHAR = {TYPE_VARCHAR, 0, 0};
-static const logical_type INTEGER = {TYPE_INTEGER, 0, 0};
+#define TEST_UTIL_OPERATORS
+#include "test_util.h"
 
 static const logical_type DOUBLE = {TYPE_DOUBLE, 0, 0};
 
@@ -190,7 +90,7 @@ static int cmp_row3_qsort(const void *a, const void *b) { return cmp_row3(a, b);
 
 static void test_multi_key(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[3] = {INTEGER, VARCHAR, BIGINT};
     physical_op *child = fake_child(&h, types, 3);
     static const char *prefixes[4] = {"", "same-long-prefix-0123456789-", "ab", "same-long-prefix-0123456789-x"};
@@ -245,13 +145,13 @@ static void test_multi_key(void) {
     lines_free(&got);
     free(ref);
     for (int c = 0; c < CHUNKS; c++) chunk_destroy(chunks[c]);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 /* Stability, DESC on doubles (NaN, -0.0, negatives), NULLS FIRST with DESC. */
 static void test_doubles_and_stability(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {DOUBLE, BIGINT};
     physical_op *child = fake_child(&h, types, 2);
     chunk *c = chunk_create(h.arena, types, 2, &h.err);
@@ -278,7 +178,7 @@ static void test_doubles_and_stability(void) {
     if (got.n == 9) CHECK(strncmp(got.v[8], "-1000", 5) == 0 && strstr(got.v[8], "|6"));
     lines_free(&got);
     chunk_destroy(c);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 typedef struct order_check {
@@ -309,7 +209,7 @@ static void check_bigint_order(const chunk *c, void *ctx) {
 /* One million random rows. */
 static void test_million_rows(void) {
     harness h;
-    h_init(&h, 1ULL << 31);
+    harness_init(&h, 1ULL << 31);
     logical_type types[1] = {BIGINT};
     physical_op *child = fake_child(&h, types, 1);
     enum { N = 1000000 };
@@ -343,13 +243,13 @@ static void test_million_rows(void) {
     for (uint32_t i = 0; i < nchunks; i++) chunk_destroy(chunks[i]);
     free(chunks);
     chunk_destroy(c);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 /* Top-N: rows [offset, offset + limit) of the full order, with compaction while sinking. */
 static void test_top_n(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[2] = {BIGINT, VARCHAR};
     physical_op *child = fake_child(&h, types, 2);
     enum { CHUNKS = 40 };
@@ -389,13 +289,13 @@ static void test_top_n(void) {
     }
     lines_free(&full);
     for (int i = 0; i < CHUNKS; i++) chunk_destroy(chunks[i]);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 /* Strings only: many share a 12-byte prefix, so ties are broken by the full comparison. */
 static void test_string_ties(void) {
     harness h;
-    h_init(&h, 1ULL << 30);
+    harness_init(&h, 1ULL << 30);
     logical_type types[1] = {VARCHAR};
     physical_op *child = fake_child(&h, types, 1);
     enum { CHUNKS = 10 };
@@ -425,13 +325,13 @@ static void test_string_ties(void) {
     CHECK(sorted);
     lines_free(&got);
     for (int i = 0; i < CHUNKS; i++) chunk_destroy(chunks[i]);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 /* Out of memory while buffering: clean error, nothing left. */
 static void test_out_of_memory(void) {
     harness h;
-    h_init(&h, 1ULL << 31);
+    harness_init(&h, 1ULL << 31);
     logical_type types[2] = {BIGINT, VARCHAR};
     physical_op *child = fake_child(&h, types, 2);
     enum { CHUNKS = 50 };
@@ -469,7 +369,7 @@ static void test_out_of_memory(void) {
     lines_free(&got);
     CHECK(pool_tag_used_bytes(h.pool, TAG_ORDER_BY) == 0);
     for (int i = 0; i < CHUNKS; i++) chunk_destroy(chunks[i]);
-    h_done(&h);
+    harness_done(&h, TAG_ORDER_BY);
 }
 
 int main(void) {
@@ -479,6 +379,5 @@ int main(void) {
     test_top_n();
     test_string_ties();
     test_out_of_memory();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

@@ -9,19 +9,9 @@
 #include "memory/pool.h"
 #include "parser/parser.h"
 #include "parser/tokenizer.h"
+#include "test_util.h"
 
-static int passed, failed;
 static buffer_pool *pool;
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (cond) {                                                                     \
-            passed++;                                                                   \
-        } else {                                                                        \
-            failed++;                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);    \
-        }                                                                               \
-    } while (0)
 
 #define CHECK_STR(got, want)                                                                           \
     do {                                                                                               \
@@ -1118,6 +1108,5 @@ int main(void) {
     test_misc_forms();
     arena_destroy(A);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

@@ -11,17 +11,7 @@
 #include "memory/pool.h"
 #include "memory/pool_persistent.h"
 #include "memory/size_format.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (cond) passed++;                                                      \
-        else {                                                                   \
-            failed++;                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                        \
-    } while (0)
+#include "test_util.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB (KIB * 1024)
@@ -562,6 +552,5 @@ int main(void) {
     test_lower_limit();
     test_destroy_frees_leftovers();
     test_threads();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

@@ -5,19 +5,7 @@
 
 #include "eider.h"
 #include "main/database.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (cond) passed++;                                                                                           \
-        else {                                                                                                        \
-            failed++;                                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fprintf(stderr, "\n");                                                                                    \
-        }                                                                                                             \
-    } while (0)
+#include "test_util.h"
 
 static bool text_is(eider_result *r, uint64_t col, uint64_t row, const char *want) {
     char *t = eider_value_text(r, col, row);
@@ -132,6 +120,5 @@ int main(void) {
     exec_ok(con, "DROP TABLE p");
     eider_disconnect(con);
     eider_close(db);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

@@ -8,19 +8,10 @@
 #include "function/cast.h"
 #include "function/scalar.h"
 #include "memory/pool.h"
+#include "test_util.h"
 
-static int passed, failed;
 static buffer_pool *pool;
 static arena *mem;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
 
 #define MAX_ROWS 8
 
@@ -449,6 +440,5 @@ int main(void) {
     test_multi_row();
     arena_destroy(mem);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }

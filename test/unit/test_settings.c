@@ -10,17 +10,7 @@
 #include "main/database.h"
 #include "main/settings.h"
 #include "memory/pool.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) passed++;                                                          \
-        else {                                                                       \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t size_of(const char *text) {
     uint64_t v = 0;
@@ -340,6 +330,5 @@ int main(void) {
     test_settings_on_database();
     test_default_temp_directory_of_file_database();
     test_config_options();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary();
 }

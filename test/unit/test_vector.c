@@ -8,17 +8,7 @@
 #include "common/types.h"
 #include "common/vector.h"
 #include "memory/pool.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (cond) passed++;                                                      \
-        else {                                                                   \
-            failed++;                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                        \
-    } while (0)
+#include "test_util.h"
 
 static bool name_is(logical_type t, const char *want) {
     char buf[TYPE_NAME_MAX];
@@ -232,6 +222,5 @@ int main(void) {
     CHECK(pool_used_bytes(pool) == 0);
     CHECK(pool_block_count(pool) == 0);
     pool_destroy(pool);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return test_summary();
 }
