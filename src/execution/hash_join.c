@@ -11,6 +11,10 @@
  * per round: rows whose candidate has the same hash compare keys column-wise; matches are emitted
  * as (probe row, build row) pairs. A round starts only while the output chunk has room for one
  * match per active row, so one input chunk may produce several output chunks.
+ *
+ * Direct mode: with one integer key whose build values span a range no wider than twice the
+ * build rows, the directory is indexed by key - min instead of by hash. A chain then holds only
+ * rows with the probe row's key, so the probe neither hashes nor compares: every step is a match.
  */
 #include "execution/hash_join.h"
 
@@ -21,6 +25,7 @@
 #include "execution/row_layout.h"
 
 #define JOIN_HEADER 16 /* hash, next row */
+#define NO_SLOT UINT64_MAX
 
 typedef struct join_params {
     join_type type;
@@ -29,6 +34,7 @@ typedef struct join_params {
     uint32_t *build_keys;
     uint32_t probe_columns, build_columns;
     row_layout layout; /* build rows: every build column */
+    bool integer_key;  /* one key of an integer physical type: direct mode is possible */
 } join_params;
 
 typedef struct join_global {
@@ -39,6 +45,9 @@ typedef struct join_global {
     block_handle *directory_block;
     uint8_t **directory;
     uint64_t mask;
+    bool direct;               /* directory indexed by key - key_min */
+    int64_t key_min, key_max;  /* of the build keys (integer_key) */
+    bool has_keys;
 } join_global;
 
 typedef struct join_build_local {
@@ -48,6 +57,8 @@ typedef struct join_build_local {
     uint64_t hashes[VECTOR_SIZE];
     uint8_t *row_ptrs[VECTOR_SIZE];
     uint32_t sel[VECTOR_SIZE];
+    int64_t key_min, key_max;
+    bool has_keys;
     const vector *keys[];
 } join_build_local;
 
@@ -58,7 +69,8 @@ typedef struct join_probe_local {
     probe_phase phase;
     uint32_t n_active;
     uint64_t hashes[VECTOR_SIZE];
-    uint8_t *ptrs[VECTOR_SIZE]; /* current chain position of each probe row */
+    uint64_t slots[VECTOR_SIZE]; /* directory slot of each probe row (NO_SLOT: none) */
+    uint8_t *ptrs[VECTOR_SIZE];  /* current chain position of each probe row */
     uint8_t found[VECTOR_SIZE];
     uint32_t active[VECTOR_SIZE];
     uint32_t compare[VECTOR_SIZE];
@@ -79,6 +91,24 @@ static inline uint8_t *row_next(const uint8_t *row) {
     return n;
 }
 static inline void row_set_next(uint8_t *row, uint8_t *next) { memcpy(row + 8, &next, sizeof next); }
+
+/* Integer key i of v (a key of a 4- or 8-byte integer physical type). */
+static inline int64_t integer_key_at(const vector *v, uint32_t i) {
+    if (type_physical_size(v->type) == 4) return ((const int32_t *)v->data)[i];
+    return ((const int64_t *)v->data)[i];
+}
+
+static inline int64_t row_integer_key(const join_params *p, const uint8_t *row) {
+    const uint8_t *at = row + p->layout.offsets[p->build_keys[0]];
+    if (type_physical_size(p->layout.types[p->build_keys[0]]) == 4) {
+        int32_t v;
+        memcpy(&v, at, 4);
+        return v;
+    }
+    int64_t v;
+    memcpy(&v, at, 8);
+    return v;
+}
 
 static bool oom(error *err, const char *what) {
     return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
@@ -149,6 +179,15 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
         l->row_ptrs[i] = row;
         memcpy(row, &l->hashes[i], sizeof(uint64_t));
     }
+    if (p->integer_key) {
+        int64_t lo = l->has_keys ? l->key_min : INT64_MAX, hi = l->has_keys ? l->key_max : INT64_MIN;
+        for (uint32_t k = 0; k < n; k++) {
+            int64_t key = integer_key_at(l->keys[0], l->sel[k]);
+            lo = key < lo ? key : lo;
+            hi = key > hi ? key : hi;
+        }
+        l->key_min = lo, l->key_max = hi, l->has_keys = true;
+    }
     for (uint32_t c = 0; c < p->build_columns; c++)
         if (!row_scatter(&p->layout, c, &in->columns[c], l->sel, n, l->row_ptrs, &l->strings, err)) return false;
     return true;
@@ -161,17 +200,34 @@ static bool join_combine(physical_op *op, exec_context *ctx, void *local, error 
     if (!l) return true;
     pthread_mutex_lock(&g->lock);
     bool ok = string_heap_move(&g->strings, &l->strings, err) && row_store_move(&g->rows, &l->rows, err);
+    if (ok && l->has_keys) {
+        g->key_min = !g->has_keys || l->key_min < g->key_min ? l->key_min : g->key_min;
+        g->key_max = !g->has_keys || l->key_max > g->key_max ? l->key_max : g->key_max;
+        g->has_keys = true;
+    }
     pthread_mutex_unlock(&g->lock);
     return ok;
 }
 
+/* Direct mode pays when the key range is at most twice the rows (the hashed directory has between
+ * two and four slots per row). */
+static bool use_direct(const join_params *p, const join_global *g, uint64_t n) {
+    if (!p->integer_key || !g->has_keys) return false;
+    uint64_t range = (uint64_t)g->key_max - (uint64_t)g->key_min; /* wraps correctly: max >= min */
+    return range < 2 * n + 64;
+}
+
 static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
     (void)ctx;
+    join_params *p = op->params;
     join_global *g = op->sink_state;
     uint64_t n = g->rows.row_count;
     if (n == 0) return true;
+    g->direct = use_direct(p, g, n);
     uint64_t cap = 64;
-    while (cap < n * 2) cap *= 2;
+    if (g->direct) cap = (uint64_t)g->key_max - (uint64_t)g->key_min + 1;
+    else
+        while (cap < n * 2) cap *= 2;
     g->directory_block = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, cap * sizeof(uint8_t *), err);
     if (!g->directory_block) return false;
     g->directory = block_data(g->directory_block);
@@ -181,7 +237,8 @@ static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
         block_entry *e = &g->rows.blocks.entries[b];
         for (uint64_t r = 0; r < e->used; r++) {
             uint8_t *row = e->data + r * width;
-            uint8_t **head = &g->directory[row_hash(row) & g->mask];
+            uint64_t slot = g->direct ? (uint64_t)row_integer_key(p, row) - (uint64_t)g->key_min : row_hash(row) & g->mask;
+            uint8_t **head = &g->directory[slot];
             row_set_next(row, *head);
             *head = row;
         }
@@ -209,6 +266,12 @@ static void join_op_local_destroy(physical_op *op, void *local) {
     if (l) pool_free(l->pool, l);
 }
 
+/* Starts loading the first row of every active chain: the chains are walked in rounds over the
+ * whole chunk, so the loads of all rows overlap instead of each stalling its round. */
+static void prefetch_rows(const join_probe_local *l) {
+    for (uint32_t k = 0; k < l->n_active; k++) __builtin_prefetch(l->ptrs[l->active[k]]);
+}
+
 /* Hashes the input's keys and points every probe row with non-NULL keys at its chain. */
 static void probe_begin(const join_params *p, const join_global *g, join_probe_local *l, const chunk *in) {
     for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->probe_keys[j]];
@@ -216,18 +279,38 @@ static void probe_begin(const join_params *p, const join_global *g, join_probe_l
     l->n_active = 0;
     if (!g->directory) return;
     uint32_t n = rows_with_valid_keys(l->keys, p->key_count, in->count, l->compare);
-    key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
+    /* the directory slot of every row, in l->slots; then all slots are loaded at once */
+    if (g->direct) {
+        uint64_t range = (uint64_t)g->key_max - (uint64_t)g->key_min;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = l->compare[k];
+            uint64_t slot = (uint64_t)integer_key_at(l->keys[0], i) - (uint64_t)g->key_min;
+            l->slots[i] = slot <= range ? slot : NO_SLOT;
+        }
+    } else {
+        key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
+        for (uint32_t k = 0; k < n; k++) l->slots[l->compare[k]] = l->hashes[l->compare[k]] & g->mask;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t slot = l->slots[l->compare[k]];
+        if (slot != NO_SLOT) __builtin_prefetch(&g->directory[slot]);
+    }
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = l->compare[k];
-        uint8_t *head = g->directory[l->hashes[i] & g->mask];
+        uint8_t *head = l->slots[i] != NO_SLOT ? g->directory[l->slots[i]] : NULL;
         l->ptrs[i] = head;
         if (head) l->active[l->n_active++] = i;
     }
+    prefetch_rows(l);
 }
 
 /* Compares every active probe row with the build row its chain is at: leaves the matching probe
  * rows in l->compare and returns their number. */
-static uint32_t probe_round(const join_params *p, join_probe_local *l) {
+static uint32_t probe_round(const join_params *p, const join_global *g, join_probe_local *l) {
+    if (g->direct) { /* a chain holds only rows with the probe key */
+        memcpy(l->compare, l->active, sizeof(uint32_t) * l->n_active);
+        return l->n_active;
+    }
     uint32_t n_compare = 0;
     for (uint32_t k = 0; k < l->n_active; k++) {
         uint32_t i = l->active[k];
@@ -266,9 +349,10 @@ static void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_
     }
 }
 
-static op_result join_execute_semi_anti(const join_params *p, join_probe_local *l, chunk *in, chunk *out) {
+static op_result join_execute_semi_anti(const join_params *p, const join_global *g, join_probe_local *l, chunk *in,
+                                        chunk *out) {
     while (l->n_active > 0) {
-        uint32_t m = probe_round(p, l);
+        uint32_t m = probe_round(p, g, l);
         for (uint32_t k = 0; k < m; k++) l->found[l->compare[k]] = 1;
         probe_advance(l, true);
     }
@@ -291,12 +375,12 @@ static op_result join_execute(physical_op *op, exec_context *ctx, void *local, c
         probe_begin(p, g, l, in);
         l->phase = PROBE_MATCHING;
     }
-    if (p->type == JOIN_SEMI || p->type == JOIN_ANTI) return join_execute_semi_anti(p, l, in, out);
+    if (p->type == JOIN_SEMI || p->type == JOIN_ANTI) return join_execute_semi_anti(p, g, l, in, out);
 
     uint32_t out_n = 0;
     if (l->phase == PROBE_MATCHING) {
         while (l->n_active > 0 && out_n + l->n_active <= VECTOR_SIZE) {
-            uint32_t m = probe_round(p, l);
+            uint32_t m = probe_round(p, g, l);
             for (uint32_t k = 0; k < m; k++) {
                 uint32_t i = l->compare[k];
                 l->out_sel[out_n] = i;
@@ -383,6 +467,11 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
     if (!p->probe_keys || !p->build_keys) return NULL;
     memcpy(p->probe_keys, probe_keys, sizeof(uint32_t) * key_count);
     memcpy(p->build_keys, build_keys, sizeof(uint32_t) * key_count);
+    if (key_count == 1) {
+        logical_type t = build->types[build_keys[0]];
+        size_t size = type_physical_size(t);
+        p->integer_key = t.id != TYPE_DOUBLE && t.id != TYPE_VARCHAR && (size == 4 || size == 8);
+    }
     if (!row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 0, err)) return NULL;
     op->params = p;
     op->children[0] = probe;

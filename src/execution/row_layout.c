@@ -162,7 +162,17 @@ void row_store_init(row_store *s, const row_layout *l, buffer_pool *pool, memory
     s->rows_per_block = (uint32_t)(s->block_size / l->width);
 }
 
+/* A store starts with standard blocks; once it holds ROW_STORE_SMALL_BLOCKS of them it moves to
+ * large ones, which the pool maps on huge pages: a hash table's rows are then read at random
+ * without a TLB miss on every row. */
+#define ROW_STORE_SMALL_BLOCKS 8
+#define ROW_STORE_LARGE_BLOCK ((size_t)4 << 20)
+
 uint8_t *row_store_append_new_block(row_store *s, error *err) {
+    if (s->blocks.count == ROW_STORE_SMALL_BLOCKS && s->block_size < ROW_STORE_LARGE_BLOCK) {
+        s->block_size = ROW_STORE_LARGE_BLOCK;
+        s->rows_per_block = (uint32_t)(s->block_size / s->layout->width);
+    }
     block_entry *e = block_list_add(&s->blocks, s->block_size, err);
     if (!e) return NULL;
     e->used = 1;

@@ -132,9 +132,25 @@ static void list_remove(buffer_pool *pool, block_handle *b) {
 
 /* ---- mapping ----------------------------------------------------------------------------- */
 
+#define HUGE_PAGE_SIZE ((size_t)2 << 20)
+
+/* Maps size bytes. A mapping of at least one huge page is aligned to the huge page size and
+ * asks for transparent huge pages: large blocks (hash directories, big row blocks) are read at
+ * random, and with 4 KiB pages every such read would miss the TLB. */
 static void *map_memory(size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (size < HUGE_PAGE_SIZE) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    size_t padded = size + HUGE_PAGE_SIZE;
+    uint8_t *p = mmap(NULL, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    uint8_t *aligned = (uint8_t *)(((uintptr_t)p + HUGE_PAGE_SIZE - 1) & ~(uintptr_t)(HUGE_PAGE_SIZE - 1));
+    if (aligned > p) munmap(p, (size_t)(aligned - p));
+    size_t tail = (size_t)(p + padded - (aligned + size));
+    if (tail > 0) munmap(aligned + size, tail);
+    madvise(aligned, size, MADV_HUGEPAGE);
+    return aligned;
 }
 
 static void unmap_memory(void *p, size_t size) {
