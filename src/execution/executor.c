@@ -289,6 +289,7 @@ static bool run_pipeline(plan_pipelines *pp, pipeline *p, uint32_t done, exec_co
 
 bool executor_run(exec_context *ctx, physical_op *root, error *err) {
     if (!is_sink(root)) return error_set(err, EIDER_ERROR_INTERNAL, "plan root %s is not a sink", root->vt->name);
+    if (!physical_prune(root, ctx->arena, NULL, err)) return false;
     plan_pipelines pp;
     memset(&pp, 0, sizeof pp);
     pp.arena = ctx->arena;

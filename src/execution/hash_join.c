@@ -15,6 +15,11 @@
  * Direct mode: with one integer key whose build values span a range no wider than twice the
  * build rows, the directory is indexed by key - min instead of by hash. A chain then holds only
  * rows with the probe row's key, so the probe neither hashes nor compares: every step is a match.
+ *
+ * Dense mode: when, in addition, no build key repeats, finalize moves the build columns into
+ * arrays indexed by key - min (a presence byte, then per column a validity byte and the value)
+ * and frees the rows. A probe row then costs one lookup in arrays that are a fraction of the
+ * rows' size, and produces at most one output row, in input order.
  */
 #include "execution/hash_join.h"
 
@@ -35,6 +40,8 @@ typedef struct join_params {
     uint32_t probe_columns, build_columns;
     row_layout layout; /* build rows: every build column */
     bool integer_key;  /* one key of an integer physical type: direct mode is possible */
+    const bool *used;  /* output columns read downstream (NULL: all) */
+    bool *build_used;  /* build columns kept in the rows (NULL: all) */
 } join_params;
 
 typedef struct join_global {
@@ -46,6 +53,12 @@ typedef struct join_global {
     uint8_t **directory;
     uint64_t mask;
     bool direct;               /* directory indexed by key - key_min */
+    bool dense;                /* build columns in arrays indexed by key - key_min (see above) */
+    block_handle *dense_block;
+    uint64_t *present;         /* bit per slot: a build row has this key */
+    uint64_t **dense_valid;    /* per build column: bit per slot, the value is not NULL */
+    uint8_t **dense_values;    /* per build column: per slot value */
+    bool *dense_has_null;      /* per build column: some build value is NULL */
     int64_t key_min, key_max;  /* of the build keys (integer_key) */
     bool has_keys;
 } join_global;
@@ -93,10 +106,11 @@ static inline uint8_t *row_next(const uint8_t *row) {
 static inline void row_set_next(uint8_t *row, uint8_t *next) { memcpy(row + 8, &next, sizeof next); }
 
 /* Integer key i of v (a key of a 4- or 8-byte integer physical type). */
-static inline int64_t integer_key_at(const vector *v, uint32_t i) {
-    if (type_physical_size(v->type) == 4) return ((const int32_t *)v->data)[i];
-    return ((const int64_t *)v->data)[i];
+static inline int64_t integer_key_at(const vector *v, bool wide, uint32_t i) {
+    return wide ? ((const int64_t *)v->data)[i] : ((const int32_t *)v->data)[i];
 }
+
+static inline bool wide_key(const vector *v) { return type_physical_size(v->type) == 8; }
 
 static inline int64_t row_integer_key(const join_params *p, const uint8_t *row) {
     const uint8_t *at = row + p->layout.offsets[p->build_keys[0]];
@@ -109,6 +123,9 @@ static inline int64_t row_integer_key(const join_params *p, const uint8_t *row) 
     memcpy(&v, at, 8);
     return v;
 }
+
+static inline bool bit_test(const uint64_t *bits, uint64_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
+static inline void bit_set(uint64_t *bits, uint64_t i) { bits[i >> 6] |= (uint64_t)1 << (i & 63); }
 
 static bool oom(error *err, const char *what) {
     return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
@@ -181,15 +198,18 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
     }
     if (p->integer_key) {
         int64_t lo = l->has_keys ? l->key_min : INT64_MAX, hi = l->has_keys ? l->key_max : INT64_MIN;
+        bool wide = wide_key(l->keys[0]);
         for (uint32_t k = 0; k < n; k++) {
-            int64_t key = integer_key_at(l->keys[0], l->sel[k]);
+            int64_t key = integer_key_at(l->keys[0], wide, l->sel[k]);
             lo = key < lo ? key : lo;
             hi = key > hi ? key : hi;
         }
         l->key_min = lo, l->key_max = hi, l->has_keys = true;
     }
     for (uint32_t c = 0; c < p->build_columns; c++)
-        if (!row_scatter(&p->layout, c, &in->columns[c], l->sel, n, l->row_ptrs, &l->strings, err)) return false;
+        if ((!p->build_used || p->build_used[c]) &&
+            !row_scatter(&p->layout, c, &in->columns[c], l->sel, n, l->row_ptrs, &l->strings, err))
+            return false;
     return true;
 }
 
@@ -217,13 +237,69 @@ static bool use_direct(const join_params *p, const join_global *g, uint64_t n) {
     return range < 2 * n + 64;
 }
 
+/* Moves the build rows into the dense arrays (g->dense), unless a key repeats (g->dense stays false
+ * and nothing is kept). */
+static bool build_dense(const join_params *p, join_global *g, arena *a, error *err) {
+    uint64_t slots = (uint64_t)g->key_max - (uint64_t)g->key_min + 1;
+    const row_layout *layout = &p->layout;
+    uint64_t bitmap_bytes = (slots + 63) / 64 * 8;
+    uint64_t bytes = bitmap_bytes * (1 + p->build_columns);
+    for (uint32_t c = 0; c < p->build_columns; c++) bytes += slots * type_physical_size(layout->types[c]);
+    block_handle *h = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err);
+    uint64_t **valid = arena_alloc(a, sizeof(uint64_t *) * (p->build_columns + 1), err);
+    uint8_t **values = arena_alloc(a, sizeof(uint8_t *) * (p->build_columns + 1), err);
+    bool *has_null = arena_alloc(a, sizeof(bool) * (p->build_columns + 1), err);
+    if (!h || !valid || !values || !has_null) {
+        if (h) block_free(h);
+        return false;
+    }
+    /* values first (8-byte aligned at the block start), then the bytes */
+    uint8_t *at = block_data(h);
+    for (uint32_t c = 0; c < p->build_columns; c++) {
+        values[c] = at;
+        at += slots * type_physical_size(layout->types[c]);
+    }
+    for (uint32_t c = 0; c < p->build_columns; c++, at += bitmap_bytes) valid[c] = (uint64_t *)at;
+    uint64_t *present = (uint64_t *)at;
+    uint32_t width = layout->width;
+    for (uint32_t b = 0; b < g->rows.blocks.count; b++) {
+        block_entry *e = &g->rows.blocks.entries[b];
+        for (uint64_t r = 0; r < e->used; r++) {
+            const uint8_t *row = e->data + r * width;
+            uint64_t slot = (uint64_t)row_integer_key(p, row) - (uint64_t)g->key_min;
+            if (bit_test(present, slot)) { /* a repeated key: chains are needed */
+                block_free(h);
+                return true;
+            }
+            bit_set(present, slot);
+            for (uint32_t c = 0; c < p->build_columns; c++) {
+                size_t size = type_physical_size(layout->types[c]);
+                memcpy(values[c] + slot * size, row + layout->offsets[c], size);
+                if (row_is_valid(layout, row, c)) bit_set(valid[c], slot);
+                else has_null[c] = true;
+            }
+        }
+    }
+    g->dense = true;
+    g->dense_block = h;
+    g->present = present;
+    g->dense_valid = valid;
+    g->dense_values = values;
+    g->dense_has_null = has_null;
+    row_store_free(&g->rows); /* long strings stay in g->strings */
+    return true;
+}
+
 static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
-    (void)ctx;
     join_params *p = op->params;
     join_global *g = op->sink_state;
     uint64_t n = g->rows.row_count;
     if (n == 0) return true;
     g->direct = use_direct(p, g, n);
+    if (g->direct) {
+        if (!build_dense(p, g, ctx->arena, err)) return false;
+        if (g->dense) return true;
+    }
     uint64_t cap = 64;
     if (g->direct) cap = (uint64_t)g->key_max - (uint64_t)g->key_min + 1;
     else
@@ -282,9 +358,10 @@ static void probe_begin(const join_params *p, const join_global *g, join_probe_l
     /* the directory slot of every row, in l->slots; then all slots are loaded at once */
     if (g->direct) {
         uint64_t range = (uint64_t)g->key_max - (uint64_t)g->key_min;
+        bool wide = wide_key(l->keys[0]);
         for (uint32_t k = 0; k < n; k++) {
             uint32_t i = l->compare[k];
-            uint64_t slot = (uint64_t)integer_key_at(l->keys[0], i) - (uint64_t)g->key_min;
+            uint64_t slot = (uint64_t)integer_key_at(l->keys[0], wide, i) - (uint64_t)g->key_min;
             l->slots[i] = slot <= range ? slot : NO_SLOT;
         }
     } else {
@@ -340,9 +417,11 @@ static void probe_advance(join_probe_local *l, bool drop_found) {
 static void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_start, const uint32_t *sel,
                       uint8_t *const *rows, uint32_t n, bool with_build) {
     if (n == 0) return;
-    for (uint32_t c = 0; c < p->probe_columns; c++) vector_select(&out->columns[c], out_start, &in->columns[c], sel, n);
+    for (uint32_t c = 0; c < p->probe_columns; c++)
+        if (!p->used || p->used[c]) vector_select(&out->columns[c], out_start, &in->columns[c], sel, n);
     if (!with_build) return;
     for (uint32_t c = 0; c < p->build_columns; c++) {
+        if (p->used && !p->used[p->probe_columns + c]) continue;
         vector *v = &out->columns[p->probe_columns + c];
         if (rows) row_gather(&p->layout, c, rows, n, v, out_start);
         else vector_set_null_range(v, out_start, n);
@@ -366,11 +445,82 @@ static op_result join_execute_semi_anti(const join_params *p, const join_global 
     return OP_NEED_MORE_INPUT;
 }
 
+/* Writes build column c of the dense arrays at slots[k] (NO_SLOT: NULL) into v rows [0, n).
+ * all_hit: no slot is NO_SLOT. */
+static void dense_gather(const join_params *p, const join_global *g, uint32_t c, const uint64_t *slots, uint32_t n,
+                         bool all_hit, vector *v) {
+    const uint64_t *valid = g->dense_valid[c];
+    const uint8_t *values = g->dense_values[c];
+    size_t size = type_physical_size(p->layout.types[c]);
+#define DENSE_GATHER(T)                                                                                 \
+    for (uint32_t k = 0; k < n; k++)                                                                  \
+        if (all_hit || slots[k] != NO_SLOT) ((T *)v->data)[k] = ((const T *)values)[slots[k]];
+    switch (size) {
+    case 1: DENSE_GATHER(uint8_t); break;
+    case 4: DENSE_GATHER(uint32_t); break;
+    case 8: DENSE_GATHER(uint64_t); break;
+    default: DENSE_GATHER(string_t); break;
+    }
+#undef DENSE_GATHER
+    if (all_hit && !g->dense_has_null[c]) {
+        vector_set_all_valid(v);
+        return;
+    }
+    for (uint32_t k = 0; k < n; k++) vector_set_validity(v, k, slots[k] != NO_SLOT && bit_test(valid, slots[k]));
+}
+
+/* Probes one chunk against the dense arrays: at most one build row per probe row, so the output
+ * never outgrows the input and keeps its order. */
+static op_result join_execute_dense(const join_params *p, const join_global *g, join_probe_local *l, const chunk *in,
+                                    chunk *out) {
+    const vector *key = &in->columns[p->probe_keys[0]];
+    uint64_t range = (uint64_t)g->key_max - (uint64_t)g->key_min;
+    bool all_valid = vector_all_valid(key, in->count), wide = wide_key(key);
+    /* the value arrays to prefetch from: the build columns read downstream */
+    const uint8_t *arrays[p->build_columns + 1];
+    size_t sizes[p->build_columns + 1];
+    uint32_t n_arrays = 0;
+    for (uint32_t c = 0; p->type != JOIN_SEMI && p->type != JOIN_ANTI && c < p->build_columns; c++)
+        if (!p->used || p->used[p->probe_columns + c]) {
+            arrays[n_arrays] = g->dense_values[c];
+            sizes[n_arrays++] = type_physical_size(p->layout.types[c]);
+        }
+    for (uint32_t i = 0; i < in->count; i++) {
+        uint64_t slot = (uint64_t)integer_key_at(key, wide, i) - (uint64_t)g->key_min;
+        bool hit = (all_valid || vector_is_valid(key, i)) && slot <= range && bit_test(g->present, slot);
+        l->slots[i] = hit ? slot : NO_SLOT;
+        if (hit)
+            for (uint32_t a = 0; a < n_arrays; a++) __builtin_prefetch(arrays[a] + slot * sizes[a]);
+    }
+    uint32_t n = 0;
+    bool all_hit = p->type != JOIN_LEFT;
+    if (p->type == JOIN_LEFT) {
+        memcpy(l->hashes, l->slots, sizeof(uint64_t) * in->count); /* every row, in order */
+        n = in->count;
+        join_emit(p, in, out, 0, NULL, NULL, n, false);
+    } else {
+        bool want = p->type != JOIN_ANTI;
+        for (uint32_t i = 0; i < in->count; i++)
+            if ((l->slots[i] != NO_SLOT) == want) {
+                l->out_sel[n] = i;
+                l->hashes[n++] = l->slots[i];
+            }
+        join_emit(p, in, out, 0, l->out_sel, NULL, n, false);
+    }
+    if (p->type == JOIN_INNER || p->type == JOIN_LEFT)
+        for (uint32_t c = 0; c < p->build_columns; c++)
+            if (!p->used || p->used[p->probe_columns + c])
+                dense_gather(p, g, c, l->hashes, n, all_hit, &out->columns[p->probe_columns + c]);
+    out->count = n;
+    return OP_NEED_MORE_INPUT;
+}
+
 static op_result join_execute(physical_op *op, exec_context *ctx, void *local, chunk *in, chunk *out, error *err) {
     (void)ctx, (void)err;
     join_params *p = op->params;
     join_global *g = op->sink_state;
     join_probe_local *l = local;
+    if (g->dense) return join_execute_dense(p, g, l, in, out);
     if (l->phase == PROBE_START) {
         probe_begin(p, g, l, in);
         l->phase = PROBE_MATCHING;
@@ -421,13 +571,34 @@ static void join_destroy(physical_op *op) {
     row_store_free(&g->rows);
     string_heap_free(&g->strings);
     if (g->directory_block) block_free(g->directory_block);
+    if (g->dense_block) block_free(g->dense_block);
+    g->dense_block = NULL;
+    g->dense = false;
     g->directory_block = NULL;
     g->directory = NULL;
     if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
     op->sink_state = NULL;
 }
 
+/* The probe side must produce the read probe columns and the keys; the build side the read build
+ * columns and the keys (the others are not stored in the rows). */
+static bool join_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    join_params *p = op->params;
+    if (!used) return physical_prune(op->children[0], a, NULL, err) && physical_prune(op->children[1], a, NULL, err);
+    bool *probe = physical_used_mask(a, p->probe_columns, err);
+    bool *build = physical_used_mask(a, p->build_columns, err);
+    if (!probe || !build) return false;
+    bool with_build = op->column_count > p->probe_columns;
+    for (uint32_t c = 0; c < p->probe_columns; c++) probe[c] = used[c];
+    for (uint32_t c = 0; with_build && c < p->build_columns; c++) build[c] = used[p->probe_columns + c];
+    for (uint32_t j = 0; j < p->key_count; j++) probe[p->probe_keys[j]] = build[p->build_keys[j]] = true;
+    p->used = used;
+    p->build_used = build;
+    return physical_prune(op->children[0], a, probe, err) && physical_prune(op->children[1], a, build, err);
+}
+
 static const physical_op_vtable hash_join_vtable = {
+    .prune = join_prune,
     .name = "HASH_JOIN",
     .op_local_init = join_op_local_init,
     .execute = join_execute,

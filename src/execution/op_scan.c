@@ -7,6 +7,7 @@ typedef struct scan_params {
     table_entry *table;
     uint32_t *column_ids;
     uint32_t column_count;
+    const bool *used; /* output columns read downstream (NULL: all) */
 } scan_params;
 
 typedef struct scan_global {
@@ -47,6 +48,7 @@ static bool scan_get_data(physical_op *op, exec_context *ctx, void *local, chunk
             uint64_t end = start + COLUMN_STORE_ROW_GROUP_SIZE;
             if (end > g->row_count) end = g->row_count;
             column_store_scan_begin(p->table->store, &l->scan, start, end, p->column_ids, p->column_count);
+            l->scan.used = p->used;
             l->open = true;
         }
         if (!column_store_scan_next(&l->scan, out, err)) return false;
@@ -76,7 +78,14 @@ static double scan_progress(physical_op *op) {
     return done / (double)g->row_count;
 }
 
+static bool scan_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    (void)a, (void)err;
+    ((scan_params *)op->params)->used = used;
+    return true;
+}
+
 static const physical_op_vtable table_scan_vtable = {
+    .prune = scan_prune,
     .progress = scan_progress,
     .name = "TABLE_SCAN",
     .flags = OP_ORDERED_SOURCE,

@@ -8,6 +8,11 @@
 
 /* ---- filter ---------------------------------------------------------------------------- */
 
+typedef struct filter_params {
+    bound_expr *predicate;
+    const bool *used; /* output columns read downstream (NULL: all) */
+} filter_params;
+
 typedef struct filter_local {
     expr_executor *ex;
     uint32_t sel[VECTOR_SIZE];
@@ -16,18 +21,20 @@ typedef struct filter_local {
 static void *filter_local_init(physical_op *op, exec_context *ctx, error *err) {
     filter_local *l = arena_alloc(ctx->arena, sizeof *l, err);
     if (!l) return NULL;
-    bound_expr *pred = op->params;
-    l->ex = expr_executor_create(ctx->arena, &pred, 1, err);
+    filter_params *p = op->params;
+    l->ex = expr_executor_create(ctx->arena, &p->predicate, 1, err);
     return l->ex ? l : NULL;
 }
 
 static op_result filter_execute(physical_op *op, exec_context *ctx, void *local, chunk *in, chunk *out, error *err) {
-    (void)op, (void)ctx;
+    (void)ctx;
+    filter_params *p = op->params;
     filter_local *l = local;
     int64_t n = expr_select(l->ex, 0, in, l->sel, err);
     if (n < 0) return OP_ERROR;
     /* copy the selected rows (strings keep pointing at the input's storage, alive downstream) */
     for (uint32_t c = 0; c < in->column_count; c++) {
+        if (p->used && !p->used[c]) continue;
         vector *src = &in->columns[c], *dst = &out->columns[c];
         size_t w = type_physical_size(src->type);
         if (n == in->count) {
@@ -48,8 +55,24 @@ static void filter_local_destroy(physical_op *op, void *local) {
     if (l) expr_executor_destroy(l->ex);
 }
 
+/* The child must also produce the predicate's columns. */
+static bool filter_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    filter_params *p = op->params;
+    if (!used) return physical_prune(op->children[0], a, NULL, err);
+    bool *child = physical_used_mask(a, op->column_count, err);
+    if (!child) return false;
+    memcpy(child, used, sizeof(bool) * op->column_count);
+    p->used = child; /* the filter copies what is read downstream... */
+    bool *needed = physical_used_mask(a, op->column_count, err);
+    if (!needed) return false;
+    memcpy(needed, used, sizeof(bool) * op->column_count);
+    bexpr_mark_columns(p->predicate, needed); /* ...and reads its predicate's columns */
+    return physical_prune(op->children[0], a, needed, err);
+}
+
 static const physical_op_vtable filter_vtable = {
     .name = "FILTER",
+    .prune = filter_prune,
     .op_local_init = filter_local_init,
     .execute = filter_execute,
     .op_local_destroy = filter_local_destroy,
@@ -60,7 +83,10 @@ physical_op *filter_create(arena *a, physical_op *child, bound_expr *predicate, 
     if (!op) return NULL;
     op->children[0] = child;
     op->child_count = 1;
-    op->params = predicate;
+    filter_params *p = arena_alloc(a, sizeof *p, err);
+    if (!p) return NULL;
+    p->predicate = predicate;
+    op->params = p;
     op->estimated_rows = child->estimated_rows / 2;
     return op;
 }
@@ -88,8 +114,26 @@ static void projection_local_destroy(physical_op *op, void *local) {
     expr_executor_destroy(local);
 }
 
+/* Expressions nobody reads become NULL constants (so they read no pruned column); the child must
+ * produce the columns the others reference. */
+static bool projection_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    projection_params *p = op->params;
+    bool *needed = physical_used_mask(a, op->children[0]->column_count, err);
+    if (!needed) return false;
+    for (uint32_t i = 0; i < p->count; i++) {
+        if (used && !used[i] && p->exprs[i]->kind != BEXPR_CONSTANT) {
+            bound_expr *null = bexpr_constant(a, value_null(p->exprs[i]->type), err);
+            if (!null) return false;
+            p->exprs[i] = null;
+        }
+        bexpr_mark_columns(p->exprs[i], needed);
+    }
+    return physical_prune(op->children[0], a, needed, err);
+}
+
 static const physical_op_vtable projection_vtable = {
     .name = "PROJECTION",
+    .prune = projection_prune,
     .op_local_init = projection_local_init,
     .execute = projection_execute,
     .op_local_destroy = projection_local_destroy,

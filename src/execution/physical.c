@@ -22,3 +22,12 @@ physical_op *physical_op_create(arena *a, const physical_op_vtable *vt, const lo
     }
     return op;
 }
+
+bool *physical_used_mask(arena *a, uint32_t n, error *err) { return arena_alloc(a, sizeof(bool) * (n ? n : 1), err); }
+
+bool physical_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    if (op->vt->prune) return op->vt->prune(op, a, used, err);
+    for (uint32_t i = 0; i < op->child_count; i++)
+        if (!physical_prune(op->children[i], a, NULL, err)) return false;
+    return true;
+}

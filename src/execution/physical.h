@@ -76,6 +76,10 @@ typedef struct physical_op_vtable {
     void (*destroy)(physical_op *op);
     /* Optional: the share of the source's rows handed out so far, 0..1 (progress bars). */
     double (*progress)(physical_op *op);
+    /* Optional: learns which output columns its consumer reads (used[i]; the others may be left
+     * unfilled) and prunes its children in turn with physical_prune. Without it, every column
+     * of every child counts as used. */
+    bool (*prune)(physical_op *op, arena *a, const bool *used, error *err);
 } physical_op_vtable;
 
 struct physical_op {
@@ -95,5 +99,12 @@ struct physical_op {
  * first), so a plan is released on every path without walking it. */
 physical_op *physical_op_create(arena *a, const physical_op_vtable *vt, const logical_type *types,
                                 uint32_t column_count, error *err);
+
+/* Tells op which of its output columns are read (used NULL: all), before the plan runs: scans
+ * then skip the columns nobody reads and joins stop copying them. An operator that does not fill
+ * a column must not be asked for it, so this runs once, from the root, on a complete plan. */
+bool physical_prune(physical_op *op, arena *a, const bool *used, error *err);
+/* A zero-filled mask of n columns in arena a (NULL + err on failure). */
+bool *physical_used_mask(arena *a, uint32_t n, error *err);
 
 #endif

@@ -51,6 +51,7 @@ typedef struct csv_scan_params {
     uint32_t ncols;
     buffer_pool *pool;
     atomic_uint_fast64_t rejected;
+    const bool *used; /* columns read downstream (NULL: all); the others are not converted */
 } csv_scan_params;
 
 typedef struct csv_scan_global {
@@ -261,6 +262,7 @@ static bool convert_row(csv_scan_params *p, csv_scan_global *g, csv_scan_local *
     uint32_t row = out->count;
     const csv_options *o = &p->opts;
     for (uint32_t c = 0; c < p->ncols; c++) {
+        if (p->used && !p->used[c]) continue;
         const csv_field *f = &l->fields[c];
         vector *v = &out->columns[c];
         logical_type t = v->type;
@@ -634,8 +636,15 @@ static void csv_scan_destroy(physical_op *op) {
     if (g) g->file_open = false;
 }
 
+static bool csv_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    (void)a, (void)err;
+    ((csv_scan_params *)op->params)->used = used;
+    return true;
+}
+
 static const physical_op_vtable csv_scan_vtable = {
     .name = "READ_CSV",
+    .prune = csv_prune,
     .flags = OP_ORDERED_SOURCE,
     .source_init = csv_source_init,
     .source_local_init = csv_local_init,

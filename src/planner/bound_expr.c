@@ -152,6 +152,11 @@ static void column_range(const bound_expr *e, uint32_t *min, uint32_t *max, bool
     for (uint32_t i = 0; i < e->arg_count; i++) column_range(e->args[i], min, max, any);
 }
 
+void bexpr_mark_columns(const bound_expr *e, bool *used) {
+    if (e->kind == BEXPR_COLUMN) used[e->column] = true;
+    for (uint32_t i = 0; i < e->arg_count; i++) bexpr_mark_columns(e->args[i], used);
+}
+
 bool bexpr_column_range(const bound_expr *e, uint32_t *min, uint32_t *max) {
     bool any = false;
     *min = *max = 0;

@@ -51,6 +51,8 @@ bound_expr *bexpr_logical(arena *a, bexpr_kind kind, bound_expr **args, uint32_t
 
 /* Structural equality (same kinds, types, constants, columns, functions, arguments). */
 bool bexpr_equals(const bound_expr *a, const bound_expr *b);
+/* Sets used[c] for every column c the expression references. */
+void bexpr_mark_columns(const bound_expr *e, bool *used);
 /* Smallest and largest column referenced; false if the expression references no column. */
 bool bexpr_column_range(const bound_expr *e, uint32_t *min, uint32_t *max);
 /* A copy of e in which column c becomes map[c] (map has at least max column + 1 entries). */

@@ -54,6 +54,7 @@ typedef struct column_store_scan {
     uint64_t position, end;
     const uint32_t *column_ids; /* which columns to read, in output order (NULL: all) */
     uint32_t column_count;      /* number of entries in column_ids (output chunk columns) */
+    const bool *used;           /* output columns to fill (NULL: all; set after begin) */
     void *pinned;               /* internal: blocks currently pinned */
 } column_store_scan;
 

@@ -38,6 +38,7 @@ void column_store_scan_begin(column_store *store, column_store_scan *scan, uint6
     scan->end = end < start ? start : end;
     scan->column_ids = column_ids;
     scan->column_count = column_ids ? column_count : store->column_count;
+    scan->used = NULL;
     scan->pinned = NULL;
 }
 
@@ -156,6 +157,7 @@ bool column_store_scan_next(column_store_scan *scan, chunk *out, error *err) {
                               (unsigned long long)rg_index);
 
     for (uint32_t i = 0; i < st->column_count; i++) {
+        if (scan->used && !scan->used[i]) continue;
         uint32_t col = scan->column_ids ? scan->column_ids[i] : i;
         const cs_layout *l = column_store_layout_of(s, col, rg_index);
         uint32_t bi = l->vec_block[v];
