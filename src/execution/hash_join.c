@@ -237,6 +237,9 @@ static bool use_direct(const join_params *p, const join_global *g, uint64_t n) {
     return range < 2 * n + 64;
 }
 
+/* Bytes of a dense value array, rounded up so the next array stays 8-byte aligned. */
+static uint64_t array_bytes(uint64_t slots, logical_type t) { return (slots * type_physical_size(t) + 7) / 8 * 8; }
+
 /* Moves the build rows into the dense arrays (g->dense), unless a key repeats (g->dense stays false
  * and nothing is kept). */
 static bool build_dense(const join_params *p, join_global *g, arena *a, error *err) {
@@ -244,7 +247,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     const row_layout *layout = &p->layout;
     uint64_t bitmap_bytes = (slots + 63) / 64 * 8;
     uint64_t bytes = bitmap_bytes * (1 + p->build_columns);
-    for (uint32_t c = 0; c < p->build_columns; c++) bytes += slots * type_physical_size(layout->types[c]);
+    for (uint32_t c = 0; c < p->build_columns; c++) bytes += array_bytes(slots, layout->types[c]);
     block_handle *h = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err);
     uint64_t **valid = arena_alloc(a, sizeof(uint64_t *) * (p->build_columns + 1), err);
     uint8_t **values = arena_alloc(a, sizeof(uint8_t *) * (p->build_columns + 1), err);
@@ -257,7 +260,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     uint8_t *at = block_data(h);
     for (uint32_t c = 0; c < p->build_columns; c++) {
         values[c] = at;
-        at += slots * type_physical_size(layout->types[c]);
+        at += array_bytes(slots, layout->types[c]);
     }
     for (uint32_t c = 0; c < p->build_columns; c++, at += bitmap_bytes) valid[c] = (uint64_t *)at;
     uint64_t *present = (uint64_t *)at;
