@@ -31,7 +31,23 @@ void group_table_swap(group_table *a, group_table *b) {
     *b = tmp;
 }
 
-/* Makes room for `needed` groups at a load factor of at most one half. */
+#define ENTRY_POINTER_BITS 48
+#define ENTRY_POINTER_MASK (((uint64_t)1 << ENTRY_POINTER_BITS) - 1)
+
+static inline uint64_t entry_salt(uint64_t hash) { return hash >> ENTRY_POINTER_BITS; }
+static inline group_entry entry_make(uint64_t hash, uint8_t *row) {
+    return entry_salt(hash) << ENTRY_POINTER_BITS | (uint64_t)(uintptr_t)row;
+}
+static inline uint8_t *entry_row(group_entry e) { return (uint8_t *)(uintptr_t)(e & ENTRY_POINTER_MASK); }
+
+static inline uint64_t row_hash(const uint8_t *row) {
+    uint64_t h;
+    memcpy(&h, row, sizeof h);
+    return h;
+}
+
+/* Makes room for `needed` groups at a load factor of at most one half. A new directory is filled
+ * from the rows (which hold their full hash), read in order. */
 static bool group_table_reserve(group_table *t, uint64_t needed, error *err) {
     if (needed * 2 <= t->capacity) return true;
     uint64_t cap = t->capacity ? t->capacity : GROUP_TABLE_MIN_CAPACITY;
@@ -40,12 +56,15 @@ static bool group_table_reserve(group_table *t, uint64_t needed, error *err) {
     if (!b) return false;
     group_entry *dir = block_data(b);
     uint64_t mask = cap - 1;
-    for (uint64_t i = 0; i < t->capacity; i++) {
-        group_entry e = t->directory[i];
-        if (!e.row) continue;
-        uint64_t slot = e.hash & mask;
-        while (dir[slot].row) slot = (slot + 1) & mask;
-        dir[slot] = e;
+    uint32_t width = t->rows.layout->width;
+    for (uint32_t bi = 0; bi < t->rows.blocks.count; bi++) {
+        block_entry *be = &t->rows.blocks.entries[bi];
+        for (uint64_t r = 0; r < be->used; r++) {
+            uint8_t *row = be->data + r * width;
+            uint64_t h = row_hash(row), slot = h & mask;
+            while (dir[slot]) slot = (slot + 1) & mask;
+            dir[slot] = entry_make(h, row);
+        }
     }
     if (t->directory_block) block_free(t->directory_block);
     t->directory_block = b;
@@ -80,6 +99,7 @@ bool group_table_find_or_create(group_table *t, const vector *const *keys, uint3
     for (uint32_t i = 0; i < count; i++) {
         sel[i] = i;
         s->slots[i] = s->hashes[i] & mask;
+        __builtin_prefetch(&dir[s->slots[i]]); /* the directory is read at random: overlap the misses */
     }
     while (n > 0) {
         uint32_t n_compare = 0, n_fresh = 0;
@@ -88,19 +108,18 @@ bool group_table_find_or_create(group_table *t, const vector *const *keys, uint3
             uint64_t h = s->hashes[i];
             uint64_t slot = s->slots[i];
             for (;;) {
-                group_entry *e = &dir[slot];
-                if (!e->row) {
+                group_entry e = dir[slot];
+                if (!e) {
                     uint8_t *row = row_store_append_one(&t->rows, err);
                     if (!row) return false;
-                    e->hash = h;
-                    e->row = row;
+                    dir[slot] = entry_make(h, row);
                     t->count++;
                     s->groups[i] = row;
                     s->fresh[n_fresh++] = i;
                     break;
                 }
-                if (e->hash == h) {
-                    s->groups[i] = e->row;
+                if ((e >> ENTRY_POINTER_BITS) == entry_salt(h)) {
+                    s->groups[i] = entry_row(e);
                     s->compare[n_compare++] = i;
                     break;
                 }
@@ -108,6 +127,7 @@ bool group_table_find_or_create(group_table *t, const vector *const *keys, uint3
             }
             s->slots[i] = slot;
         }
+        for (uint32_t k = 0; k < n_compare; k++) __builtin_prefetch(s->groups[s->compare[k]]);
         if (n_fresh && !group_table_fill_new(t, keys, s->fresh, n_fresh, s, err)) return false;
         uint32_t n_no_match = 0;
         row_match(&shape->layout, NULL, keys, shape->layout.column_count, s->compare, n_compare, s->groups,

@@ -1,7 +1,7 @@
 /*
  * group_table.h — the hash table of the hash aggregate: one row per distinct key (rows in pool
- * blocks, see row_layout.h) and a linear-probing directory of (hash, row) entries in its own pool
- * block, doubled when half full.
+ * blocks, see row_layout.h) and a linear-probing directory of (hash salt, row) entries in its own
+ * pool block, doubled when half full.
  *
  * A row is: the key's hash (8 bytes), the key values and validity, then the aggregate states.
  * Keys compare column-wise, NULL equal to NULL. The stored hash lets the table grow without
@@ -13,10 +13,10 @@
 #include "execution/row_layout.h"
 #include "function/aggregate.h"
 
-typedef struct group_entry {
-    uint64_t hash;
-    uint8_t *row; /* NULL: empty slot */
-} group_entry;
+/* A directory slot: the row's address in the low 48 bits and the top 16 bits of its hash above
+ * them (0: empty). Eight bytes keep the directory small enough to stay in cache longer; the salt
+ * rules out almost every non-matching row without reading it. */
+typedef uint64_t group_entry;
 
 /* What a table's rows hold; shared read-only by all tables of one operator. */
 typedef struct group_shape {
