@@ -160,12 +160,33 @@ datetime_status timestamp_parse(const char *s, size_t len, int64_t *out) {
     return DATETIME_OK;
 }
 
+/* Writes v as exactly `width` digits (v < 10^width). */
+static inline char *put_digits(char *w, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; i--) {
+        w[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return w + width;
+}
+
+/* "YYYY-MM-DD" (at least four year digits); the year is positive. */
+static char *put_ymd(char *w, int64_t y, int m, int d) {
+    if (y <= 9999) w = put_digits(w, y, 4);
+    else w += snprintf(w, 24, "%lld", (long long)y);
+    *w++ = '-';
+    w = put_digits(w, m, 2);
+    *w++ = '-';
+    return put_digits(w, d, 2);
+}
+
 size_t date_format(int32_t days, char *buf) {
     int64_t y;
     int m, d;
     date_to_ymd(days, &y, &m, &d);
-    if (y <= 0) return (size_t)snprintf(buf, DATETIME_DATE_BUFSIZE, "%04lld-%02d-%02d (BC)", (long long)(1 - y), m, d);
-    return (size_t)snprintf(buf, DATETIME_DATE_BUFSIZE, "%04lld-%02d-%02d", (long long)y, m, d);
+    char *w = put_ymd(buf, y <= 0 ? 1 - y : y, m, d);
+    if (y <= 0) w += snprintf(w, 6, " (BC)");
+    *w = '\0';
+    return (size_t)(w - buf);
 }
 
 size_t timestamp_format(int64_t micros, char *buf) {
@@ -180,19 +201,22 @@ size_t timestamp_format(int64_t micros, char *buf) {
     date_to_ymd(days, &y, &m, &d);
     int64_t frac = t % DATETIME_MICROS_PER_SECOND;
     int64_t secs = t / DATETIME_MICROS_PER_SECOND;
-    int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60), ss = (int)(secs % 60);
-    int n = snprintf(buf, DATETIME_TIMESTAMP_BUFSIZE, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)(y <= 0 ? 1 - y : y),
-                     m, d, hh, mm, ss);
-    if (frac) {
-        char f[8];
-        snprintf(f, sizeof f, "%06lld", (long long)frac);
-        int fl = 6;
-        while (fl > 0 && f[fl - 1] == '0') fl--;
-        f[fl] = '\0';
-        n += snprintf(buf + n, DATETIME_TIMESTAMP_BUFSIZE - (size_t)n, ".%s", f);
+    char *w = put_ymd(buf, y <= 0 ? 1 - y : y, m, d);
+    *w++ = ' ';
+    w = put_digits(w, secs / 3600, 2);
+    *w++ = ':';
+    w = put_digits(w, secs / 60 % 60, 2);
+    *w++ = ':';
+    w = put_digits(w, secs % 60, 2);
+    if (frac) { /* trailing zeros of the fraction are dropped */
+        int digits = 6;
+        while (frac % 10 == 0) frac /= 10, digits--;
+        *w++ = '.';
+        w = put_digits(w, frac, digits);
     }
-    if (y <= 0) n += snprintf(buf + n, DATETIME_TIMESTAMP_BUFSIZE - (size_t)n, " (BC)");
-    return (size_t)n;
+    if (y <= 0) w += snprintf(w, 6, " (BC)");
+    *w = '\0';
+    return (size_t)(w - buf);
 }
 
 bool date_to_timestamp(int32_t days, int64_t *out) {

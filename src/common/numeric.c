@@ -227,14 +227,28 @@ bool numeric_parse_decimal(const char *s, size_t len, uint8_t width, uint8_t sca
 
 /* ---- formatting ----------------------------------------------------------------------------- */
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* Decimal digits of u, two at a time from the end. */
 static size_t format_u64(uint64_t u, char *buf) {
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    char *w = tmp + sizeof tmp;
+    while (u >= 100) {
+        uint64_t pair = u % 100;
+        u /= 100;
+        w -= 2;
+        memcpy(w, digit_pairs + 2 * pair, 2);
+    }
+    if (u >= 10) {
+        w -= 2;
+        memcpy(w, digit_pairs + 2 * u, 2);
+    } else {
+        *--w = (char)('0' + u);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - w);
+    memcpy(buf, w, n);
     buf[n] = '\0';
     return n;
 }

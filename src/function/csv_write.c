@@ -45,6 +45,8 @@ typedef struct csv_write_params {
     pthread_mutex_t lock;
     bool lock_init;
     atomic_uint_fast64_t rows;
+    uint64_t special[5]; /* bytes that force a field into quotes, each repeated in all 8 lanes */
+    uint32_t special_count;
 } csv_write_params;
 
 typedef struct csv_write_local {
@@ -97,21 +99,33 @@ static bool reserve(csv_write_params *p, csv_write_local *l, size_t *row_start, 
     return csv_buffer_grow(&l->buf, l->len + need, l->len, err);
 }
 
-static bool needs_quote(const csv_options *o, const char *s, size_t n) {
+static bool needs_quote(const csv_write_params *p, const char *s, size_t n) {
+    const csv_options *o = &p->opts;
     if (n == 0 || o->force_quote_all) return true;
     if (o->nullstr_len == n && memcmp(s, o->nullstr, n) == 0) return true;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == o->delim || c == '\n' || c == '\r' || (o->quote && c == o->quote) || (o->escape && c == o->escape))
-            return true;
+    /* eight bytes at a time: a lane of x ^ special is zero where the byte matches */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t hit = 0;
+        for (uint32_t k = 0; k < p->special_count; k++) {
+            uint64_t v = x ^ p->special[k];
+            hit |= (v - ones) & ~v & highs;
+        }
+        if (hit) return true;
     }
+    for (; i < n; i++)
+        for (uint32_t k = 0; k < p->special_count; k++)
+            if ((uint8_t)s[i] == (uint8_t)p->special[k]) return true;
     return false;
 }
 
 static bool put_field(csv_write_params *p, csv_write_local *l, size_t *row_start, const char *s, size_t n, bool check,
                       error *err) {
     const csv_options *o = &p->opts;
-    bool quote = o->quote && (check ? needs_quote(o, s, n) : o->force_quote_all);
+    bool quote = o->quote && (check ? needs_quote(p, s, n) : o->force_quote_all);
     if (!reserve(p, l, row_start, quote ? 2 * n + 2 : n, err)) return false;
     char *w = l->buf.data + l->len;
     if (!quote) {
@@ -329,6 +343,9 @@ physical_op *csv_write_create(arena *a, physical_op *child, const csv_write_requ
     if (!(p->path = arena_strdup(a, req->path, err))) return NULL;
     if (!csv_options_parse(req->options, req->option_count, false, true, a, &p->opts, err)) return NULL;
     p->gzip = csv_is_gzip(p->path, p->opts.compression);
+    const char special[5] = {p->opts.delim, '\n', '\r', p->opts.quote, p->opts.escape};
+    for (uint32_t k = 0; k < 5; k++)
+        if (special[k]) p->special[p->special_count++] = 0x0101010101010101ULL * (uint8_t)special[k];
     p->ncols = child->column_count;
     p->names = arena_alloc(a, sizeof(char *) * (p->ncols ? p->ncols : 1), err);
     if (!p->names) return NULL;
