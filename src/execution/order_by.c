@@ -2,9 +2,10 @@
  * order_by.c — ORDER BY and top-N.
  *
  * Sink: each thread appends its rows, with their normalized sort key in front (sort_keys.h), to
- * its own row store; combine moves the blocks into the global store. finalize sorts entries of
- * (normalized key, row pointer) — one pool block for the entries, one for the sort's scratch,
- * freed after — and the source emits the rows in that order.
+ * its own row store. combine sorts the thread's rows into a run of entries of (normalized key,
+ * row pointer) — on that thread, so the threads sort in parallel — and moves the run and the
+ * row blocks into the global state. finalize merges the runs into one array of entries, and the
+ * source emits the rows in that order.
  *
  * Top-N (limit >= 0): a store is compacted whenever it holds about twice the offset + limit rows
  * it needs: its rows are sorted and only the first offset + limit are copied into fresh blocks, so
@@ -40,6 +41,9 @@ typedef struct order_global {
     block_handle *entries_block; /* sorted entries, after finalize */
     uint8_t *entries;
     uint64_t entry_count;
+    block_handle **runs;         /* sorted runs from combine (without a limit) */
+    uint64_t *run_counts;
+    uint32_t run_count, run_capacity;
 } order_global;
 
 typedef struct order_local {
@@ -169,12 +173,41 @@ static bool order_sink(physical_op *op, exec_context *ctx, void *local, chunk *i
     return true;
 }
 
+/* Adds a sorted run to the global list (under the lock). */
+static bool add_run(order_global *g, block_handle *run, uint64_t count, error *err) {
+    if (g->run_count == g->run_capacity) {
+        uint32_t cap = g->run_capacity ? 2 * g->run_capacity : 4;
+        block_handle **runs = pool_realloc(g->pool, g->runs, sizeof *runs * cap);
+        if (runs) g->runs = runs;
+        uint64_t *counts = runs ? pool_realloc(g->pool, g->run_counts, sizeof *counts * cap) : NULL;
+        if (!runs || !counts) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not grow the list of sorted runs");
+        g->run_counts = counts;
+        g->run_capacity = cap;
+    }
+    g->runs[g->run_count] = run;
+    g->run_counts[g->run_count++] = count;
+    return true;
+}
+
 static bool order_combine(physical_op *op, exec_context *ctx, void *local, error *err) {
     (void)ctx;
     order_params *p = op->params;
     order_global *g = op->sink_state;
     order_local *l = local;
     if (!l) return true;
+    if (p->keep == UINT64_MAX) { /* sort this thread's rows here, in parallel with the others */
+        block_handle *run;
+        uint64_t count = l->store.rows.row_count;
+        if (!store_sort(p, &l->store, l->pool, &run, err)) return false;
+        if (!run) return true;
+        pthread_mutex_lock(&g->lock);
+        bool ok = add_run(g, run, count, err);
+        if (!ok) block_free(run);
+        ok = ok && string_heap_move(&g->store.strings, &l->store.strings, err) &&
+             row_store_move(&g->store.rows, &l->store.rows, err);
+        pthread_mutex_unlock(&g->lock);
+        return ok;
+    }
     pthread_mutex_lock(&g->lock);
     bool ok = string_heap_move(&g->store.strings, &l->store.strings, err) &&
               row_store_move(&g->store.rows, &l->store.rows, err);
@@ -183,11 +216,34 @@ static bool order_combine(physical_op *op, exec_context *ctx, void *local, error
     return ok;
 }
 
+/* Merges the runs into g->entries_block (one run is adopted as it is). */
+static bool merge_runs(const order_params *p, order_global *g, error *err) {
+    if (g->run_count == 1) {
+        g->entries_block = g->runs[0];
+        g->run_count = 0;
+        return true;
+    }
+    uint64_t n = g->store.rows.row_count;
+    block_handle *out = block_alloc(g->pool, TAG_ORDER_BY, BLOCK_TEMPORARY, (size_t)n * sort_entry_width(&p->sort), err);
+    if (!out) return false;
+    const uint8_t *runs[g->run_count];
+    for (uint32_t i = 0; i < g->run_count; i++) runs[i] = block_data(g->runs[i]);
+    sort_merge_runs(&p->sort, runs, g->run_counts, g->run_count, block_data(out));
+    for (uint32_t i = 0; i < g->run_count; i++) block_free(g->runs[i]);
+    g->run_count = 0;
+    g->entries_block = out;
+    return true;
+}
+
 static bool order_finalize(physical_op *op, exec_context *ctx, error *err) {
     (void)ctx;
     order_params *p = op->params;
     order_global *g = op->sink_state;
-    if (!store_sort(p, &g->store, g->pool, &g->entries_block, err)) return false;
+    if (g->run_count > 0) {
+        if (!merge_runs(p, g, err)) return false;
+    } else if (!store_sort(p, &g->store, g->pool, &g->entries_block, err)) {
+        return false;
+    }
     g->entries = g->entries_block ? block_data(g->entries_block) : NULL;
     g->entry_count = g->store.rows.row_count;
     return true;
@@ -239,7 +295,10 @@ static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chun
     if (begin >= st->end) return true;
     uint32_t n = (uint32_t)(st->end - begin < VECTOR_SIZE ? st->end - begin : VECTOR_SIZE);
     uint32_t ew = sort_entry_width(&p->sort);
-    for (uint32_t k = 0; k < n; k++) l->rows[k] = sort_entry_row(&p->sort, g->entries + (begin + k) * ew);
+    for (uint32_t k = 0; k < n; k++) {
+        l->rows[k] = sort_entry_row(&p->sort, g->entries + (begin + k) * ew);
+        __builtin_prefetch(l->rows[k]); /* rows are read in sort order, i.e. at random */
+    }
     for (uint32_t c = 0; c < p->layout.column_count; c++) row_gather(&p->layout, c, l->rows, n, &out->columns[c], 0);
     out->count = n;
     return true;
@@ -254,6 +313,12 @@ static void order_destroy(physical_op *op) {
     if (g->entries_block) block_free(g->entries_block);
     g->entries_block = NULL;
     g->entries = NULL;
+    for (uint32_t i = 0; i < g->run_count; i++) block_free(g->runs[i]);
+    if (g->runs) pool_free(g->pool, g->runs);
+    if (g->run_counts) pool_free(g->pool, g->run_counts);
+    g->runs = NULL;
+    g->run_counts = NULL;
+    g->run_count = 0;
     if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
     op->sink_state = NULL;
     op->source_state = NULL;

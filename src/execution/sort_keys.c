@@ -288,3 +288,21 @@ bool sort_entries(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uin
     }
     return true;
 }
+
+void sort_merge_runs(const sort_layout *s, const uint8_t *const *runs, const uint64_t *counts, uint32_t k,
+                     uint8_t *out) {
+    uint32_t ew = sort_entry_width(s);
+    uint64_t pos[k ? k : 1];
+    for (uint32_t i = 0; i < k; i++) pos[i] = 0;
+    for (;;) {
+        int best = -1;
+        for (uint32_t i = 0; i < k; i++) {
+            if (pos[i] == counts[i]) continue;
+            if (best < 0 || entry_compare(s, runs[i] + pos[i] * ew, runs[best] + pos[best] * ew) < 0) best = (int)i;
+        }
+        if (best < 0) return;
+        memcpy(out, runs[best] + pos[best] * ew, ew);
+        out += ew;
+        pos[best]++;
+    }
+}

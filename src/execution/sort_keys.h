@@ -49,5 +49,9 @@ static inline uint8_t *sort_entry_row(const sort_layout *s, const uint8_t *entry
 void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *entries);
 /* Sorts n entries stably; tmp has room for n entries. Small fixed scratch comes from pool. */
 bool sort_entries(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uint8_t *tmp, uint64_t n, error *err);
+/* Merges k sorted runs of entries (runs[i] holds counts[i] entries) into out; on ties the earlier
+ * run comes first. */
+void sort_merge_runs(const sort_layout *s, const uint8_t *const *runs, const uint64_t *counts, uint32_t k,
+                     uint8_t *out);
 
 #endif
