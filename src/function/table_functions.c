@@ -5,6 +5,7 @@
 
 #include "common/arena.h"
 #include "main/database.h"
+#include "memory/temp_files.h"
 
 /* Builds rows from text/bigint cells: cells[r * ncols + c], text for VARCHAR columns and
  * bigints for BIGINT columns. */
@@ -94,15 +95,41 @@ static bool settings_rows(eider_database *db, table_function_rows *out, error *e
     return out->rows != NULL;
 }
 
+/* One row per temp file: path, size. The list is a snapshot taken before any row is built, so
+ * building rows (which may spill) never runs under the manager's lock. */
+static bool temporary_files_rows(eider_database *db, table_function_rows *out, error *err) {
+    static const char *const names[] = {"path", "size"};
+    logical_type types[2] = {type_make(TYPE_VARCHAR), type_make(TYPE_BIGINT)};
+    temp_file_entry *list = NULL;
+    uint32_t count = 0;
+    if (db->temp_files && !temp_files_list(db->temp_files, &list, &count, err)) return false;
+    row_builder b;
+    bool ok = builder_init(&b, db->pool, types, 2, err);
+    for (uint32_t i = 0; ok && i < count; i++) {
+        value path = text_value(list[i].path), size = value_bigint((int64_t)list[i].size);
+        ok = builder_set(&b, 0, &path, err) && builder_set(&b, 1, &size, err) && builder_end_row(&b, err);
+    }
+    if (db->temp_files) temp_files_list_free(db->temp_files, list, count);
+    out->rows = builder_finish(&b, ok, err);
+    out->names = names;
+    out->column_count = 2;
+    return out->rows != NULL;
+}
+
+static bool is_temporary_files(const char *name) {
+    return !strcasecmp(name, "eider_temporary_files") || !strcasecmp(name, "duckdb_temporary_files");
+}
+
 bool table_function_is_builtin(const char *name) {
     return !strcasecmp(name, "eider_memory") || !strcasecmp(name, "duckdb_memory") ||
-           !strcasecmp(name, "eider_settings") || !strcasecmp(name, "duckdb_settings");
+           !strcasecmp(name, "eider_settings") || !strcasecmp(name, "duckdb_settings") || is_temporary_files(name);
 }
 
 bool table_function_rows_make(eider_database *db, const char *name, table_function_rows *out, error *err) {
     if (!strcasecmp(name, "eider_memory") || !strcasecmp(name, "duckdb_memory")) return memory_rows(db, out, err);
     if (!strcasecmp(name, "eider_settings") || !strcasecmp(name, "duckdb_settings"))
         return settings_rows(db, out, err);
+    if (is_temporary_files(name)) return temporary_files_rows(db, out, err);
     return error_set(err, EIDER_ERROR_CATALOG, "Table Function with name %s does not exist!", name);
 }
 

@@ -1,7 +1,8 @@
 /*
  * table_functions.h — table functions whose rows are computed when the query starts:
- * eider_memory() (alias duckdb_memory()), eider_settings() (alias duckdb_settings()), and the
- * catalog views behind SHOW TABLES and DESCRIBE. range() is an operator (operators.h).
+ * eider_memory() (alias duckdb_memory()), eider_settings() (alias duckdb_settings()),
+ * eider_temporary_files() (alias duckdb_temporary_files()), and the catalog views behind
+ * SHOW TABLES and DESCRIBE. range() is an operator (operators.h).
  */
 #ifndef EIDER_TABLE_FUNCTIONS_H
 #define EIDER_TABLE_FUNCTIONS_H

@@ -4,10 +4,11 @@
  * config.c).
  *
  * Ownership: eider_open creates the database (plain malloc: it owns the pool, so it cannot live
- * in it), its buffer pool, settings and catalog; eider_close destroys them in reverse order, and
- * destroying the pool unmaps every block, so nothing the database held stays mapped. Connections
- * and results are the caller's objects (plain malloc) and are freed by eider_disconnect and
- * eider_result_destroy.
+ * in it), its buffer pool, the temp-file manager (installed as the pool's spill hooks), settings
+ * and catalog; eider_close destroys them in reverse order, and destroying the pool unmaps every
+ * block, so nothing the database held stays mapped; destroying the manager removes its temp
+ * files. Connections and results are the caller's objects (plain malloc) and are freed by
+ * eider_disconnect and eider_result_destroy.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "main/result.h"
 #include "main/settings.h"
 #include "memory/pool.h"
+#include "memory/temp_files.h"
 
 /* Read access to an eider_config (config.c). */
 size_t config_option_count(const eider_config *config);
@@ -67,6 +69,13 @@ static void database_free(eider_database *db, bool settings_ready) {
     if (db->scheduler) scheduler_destroy(db->scheduler);
     if (db->catalog) catalog_destroy(db->catalog);
     if (settings_ready) settings_destroy(db);
+    /* every block is freed by now (a spilled one gave its slot back through the hooks); the
+     * manager goes before the pool, whose METADATA counts its bookkeeping, and takes any file
+     * that is left with it */
+    if (db->temp_files) {
+        pool_set_spill_hooks(db->pool, NULL);
+        temp_files_destroy(db->temp_files);
+    }
     if (db->pool) pool_destroy(db->pool);
     free(db->path);
     free(db);
@@ -114,6 +123,13 @@ eider_state eider_open(const char *path, const eider_config *config, eider_datab
         error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not create the buffer pool");
         goto fail;
     }
+    db->temp_files = temp_files_create(db->pool);
+    if (!db->temp_files) {
+        error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not create the temp-file manager");
+        goto fail;
+    }
+    pool_spill_hooks hooks = temp_files_hooks(db->temp_files);
+    pool_set_spill_hooks(db->pool, &hooks);
     if (!settings_init(db, &err)) goto fail;
     settings_ready = true;
     for (size_t i = 0; i < config_option_count(config); i++) {

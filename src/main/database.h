@@ -1,8 +1,9 @@
 /*
  * database.h — the database and connection objects behind the public handles.
  *
- * A database owns the buffer pool, the catalog and the settings; connections borrow it. The
- * catalog has its own lock; settings are guarded by settings_lock.
+ * A database owns the buffer pool, the temp-file manager the pool spills to, the catalog and the
+ * settings; connections borrow it. The catalog has its own lock; settings are guarded by
+ * settings_lock.
  */
 #ifndef EIDER_DATABASE_H
 #define EIDER_DATABASE_H
@@ -17,9 +18,11 @@
 
 typedef struct catalog catalog;
 typedef struct scheduler scheduler;
+typedef struct temp_files temp_files;
 
 struct eider_database {
     buffer_pool *pool;
+    temp_files *temp_files; /* where the pool spills temporary blocks (its spill hooks) */
     catalog *catalog;
     scheduler *scheduler; /* worker threads, sized by the threads setting */
     settings settings;

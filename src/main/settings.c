@@ -3,10 +3,11 @@
  * max_temp_directory_size): parsing, validation, defaults and their text form.
  *
  * memory_limit lives in the buffer pool (the pool enforces it); the other settings live in
- * db->settings under settings.lock. Sizes are parsed and printed the way DuckDB does, so that
- * users' habits carry over: '4GB' is 4*1000^3 bytes, '4GiB' 4*1024^3, and sizes print in
- * 1024-based units with one truncated decimal ("95.3 MiB"). Unlike DuckDB, a bare number is a
- * count of bytes.
+ * db->settings under settings.lock, and temp_directory and max_temp_directory_size are handed to
+ * the temp-file manager (which refuses a new directory while data is spilled to the old one).
+ * Sizes are parsed and printed the way DuckDB does, so that users' habits carry over: '4GB' is
+ * 4*1000^3 bytes, '4GiB' 4*1024^3, and sizes print in 1024-based units with one truncated decimal
+ * ("95.3 MiB"). Unlike DuckDB, a bare number is a count of bytes.
  */
 #include "main/settings.h"
 
@@ -18,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "execution/scheduler.h"
 #include "main/database.h"
 #include "memory/pool.h"
 #include "memory/size_format.h"
+#include "memory/temp_files.h"
 
 #define SETTINGS_MAX_THREADS 1024
 
@@ -209,34 +210,23 @@ static void effective_temp_directory(eider_database *db, char *buf, size_t cap) 
         snprintf(buf, cap, ".tmp");
 }
 
-/* Free bytes available to us on the file system holding dir (or its nearest existing ancestor). */
-static uint64_t free_space_of(const char *dir) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir[0] ? dir : ".");
-    for (;;) {
-        struct statvfs st;
-        if (statvfs(path, &st) == 0) return (uint64_t)st.f_bavail * (uint64_t)st.f_frsize;
-        /* go one component up: strip trailing slashes, then the last component */
-        size_t len = strlen(path);
-        while (len > 1 && path[len - 1] == '/') path[--len] = '\0';
-        char *slash = strrchr(path, '/');
-        if (!slash) {
-            if (strcmp(path, ".") == 0) return 0;
-            snprintf(path, sizeof path, ".");
-        } else if (slash == path) {
-            if (strcmp(path, "/") == 0) return 0;
-            path[1] = '\0';
-        } else {
-            *slash = '\0';
-        }
-    }
-}
-
 static uint64_t effective_max_temp_size(eider_database *db) {
     if (db->settings.max_temp_set) return db->settings.max_temp_directory_size;
+    if (db->temp_files) return temp_files_max_size(db->temp_files);
     char dir[4096];
     effective_temp_directory(db, dir, sizeof dir);
-    return free_space_of(dir) / 10 * 9;
+    return temp_files_free_space(dir) / 10 * 9;
+}
+
+/* Points the temp-file manager at the directory the settings name (lock held); with dir NULL the
+ * default applies. */
+static bool apply_temp_directory(eider_database *db, const char *dir, bool set, error *err) {
+    if (!db->temp_files) return true;
+    char path[4096];
+    if (set) snprintf(path, sizeof path, "%s", dir ? dir : "");
+    else if (db->path) snprintf(path, sizeof path, "%s.tmp", db->path);
+    else snprintf(path, sizeof path, ".tmp");
+    return temp_files_set_directory(db->temp_files, path, err);
 }
 
 /* ---- init / destroy ------------------------------------------------------------------------ */
@@ -247,7 +237,7 @@ bool settings_init(eider_database *db, error *err) {
     if (pthread_mutex_init(&s->lock, NULL) != 0)
         return error_set(err, EIDER_ERROR_INTERNAL, "could not initialize the settings lock");
     s->threads = settings_default_threads();
-    return true;
+    return apply_temp_directory(db, NULL, false, err);
 }
 
 void settings_destroy(eider_database *db) {
@@ -299,6 +289,7 @@ bool settings_set(eider_database *db, const char *name, const char *text, error 
         pthread_mutex_lock(&s->lock);
         s->max_temp_directory_size = bytes;
         s->max_temp_set = true;
+        if (db->temp_files) temp_files_set_max_size(db->temp_files, bytes);
         pthread_mutex_unlock(&s->lock);
         return true;
     }
@@ -315,6 +306,11 @@ bool settings_set(eider_database *db, const char *name, const char *text, error 
         char *copy = pool_strdup(db->pool, text ? text : "");
         if (!copy) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not store temp_directory");
         pthread_mutex_lock(&s->lock);
+        if (!apply_temp_directory(db, copy, true, err)) {
+            pthread_mutex_unlock(&s->lock);
+            pool_free(db->pool, copy);
+            return false;
+        }
         char *old = s->temp_directory;
         s->temp_directory = copy;
         s->temp_directory_set = true;
@@ -341,6 +337,10 @@ bool settings_reset(eider_database *db, const char *name, error *err) {
         return true;
     case SETTING_TEMP_DIRECTORY: {
         pthread_mutex_lock(&s->lock);
+        if (!apply_temp_directory(db, NULL, false, err)) {
+            pthread_mutex_unlock(&s->lock);
+            return false;
+        }
         char *old = s->temp_directory;
         s->temp_directory = NULL;
         s->temp_directory_set = false;
@@ -352,6 +352,7 @@ bool settings_reset(eider_database *db, const char *name, error *err) {
         pthread_mutex_lock(&s->lock);
         s->max_temp_directory_size = 0;
         s->max_temp_set = false;
+        if (db->temp_files) temp_files_reset_max_size(db->temp_files);
         pthread_mutex_unlock(&s->lock);
         return true;
     case SETTING_COUNT: break;

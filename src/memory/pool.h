@@ -6,8 +6,9 @@
  * follows the pool's count. Code holds a block_handle; pool_pin returns the block's memory and
  * keeps it resident, pool_unpin lets the pool evict it. Kinds of block:
  *   BLOCK_TEMPORARY   intermediates and in-memory tables; eviction writes them to the temp
- *                     directory (spill writer plugs in through pool_set_spill_hooks; without
- *                     one, temporary blocks are never evicted)
+ *                     directory (spill writer plugs in through pool_set_spill_hooks — a
+ *                     database installs its temp-file manager, temp_files.h; without hooks,
+ *                     temporary blocks are never evicted)
  *   BLOCK_DESTROYABLE scratch; eviction frees the memory and the owner rebuilds on next pin
  *   BLOCK_PERSISTENT  a page of the database file; eviction drops it, a pin reads it back
  *
@@ -88,7 +89,9 @@ void block_free(block_handle *block);
 typedef struct pool_spill_hooks {
     void *ctx;
     /* Writes the block's bytes somewhere and returns an opaque slot id; false + err on failure
-     * (e.g. the temp directory limit), in which case the block stays resident. */
+     * (e.g. the temp directory limit), in which case the block stays resident. False with err
+     * untouched declines (spilling is disabled): the block stays resident and a reservation that
+     * needed the room fails with the pool's usual Out of Memory error. */
     bool (*write)(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err);
     /* Reads a slot back into data and frees the slot. */
     bool (*read)(void *ctx, uint64_t slot, void *data, size_t size, error *err);
