@@ -42,6 +42,7 @@ buffer_pool *pool_create(uint64_t memory_limit) {
     }
     atomic_init(&pool->mapped_blocks, 0);
     atomic_init(&pool->handles, 0);
+    atomic_init(&pool->budget_users, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
     return pool;
@@ -56,6 +57,26 @@ uint64_t pool_tag_temporary_bytes(const buffer_pool *pool, memory_tag tag) {
     return (unsigned)tag < TAG_COUNT ? load_u64(&pool->tag_temporary[tag]) : 0;
 }
 uint64_t pool_block_count(const buffer_pool *pool) { return load_u64(&pool->mapped_blocks); }
+
+/* ---- operator budgets ---------------------------------------------------------------------- */
+
+void pool_budget_register(buffer_pool *pool, pool_budget *b) {
+    b->pool = pool;
+    b->registered = true;
+    atomic_fetch_add(&pool->budget_users, 1);
+}
+
+void pool_budget_unregister(pool_budget *b) {
+    if (!b->registered) return;
+    atomic_fetch_sub(&b->pool->budget_users, 1);
+    b->registered = false;
+}
+
+uint64_t pool_budget_bytes(const pool_budget *b) {
+    uint32_t users = atomic_load(&b->pool->budget_users);
+    uint64_t share = pool_memory_limit(b->pool) / 100 * POOL_OPERATOR_PERCENT / (users ? users : 1);
+    return share > POOL_MIN_BUDGET ? share : POOL_MIN_BUDGET;
+}
 
 void pool_set_spill_hooks(buffer_pool *pool, const pool_spill_hooks *hooks) {
     pthread_mutex_lock(&pool->lock);

@@ -84,6 +84,28 @@ bool block_was_destroyed(block_handle *block);
 /* Frees the block (pinned or not): its memory is unmapped and its bytes leave the count at once. */
 void block_free(block_handle *block);
 
+/* ---- operator budgets ------------------------------------------------------------------- */
+
+/* A blocking operator (hash aggregate, hash join build, sort, window) registers while it holds
+ * state and keeps its blocks under its budget, spilling (partitions, sorted runs) when they would
+ * pass it. The budget is a share of POOL_OPERATOR_PERCENT of memory_limit, split evenly among the
+ * operators registered at the moment it is asked for, so budgets rebalance as operators start
+ * and finish (never below POOL_MIN_BUDGET). The rest of the limit is left to tables, results and
+ * scratch, which spill on their own under pressure. */
+#define POOL_OPERATOR_PERCENT 60
+#define POOL_MIN_BUDGET ((uint64_t)4 * POOL_BLOCK_SIZE)
+
+typedef struct pool_budget {
+    buffer_pool *pool;
+    bool registered;
+} pool_budget;
+
+void pool_budget_register(buffer_pool *pool, pool_budget *b);
+/* Safe to call more than once, and on a budget never registered if zero-initialized. */
+void pool_budget_unregister(pool_budget *b);
+/* The operator's budget in bytes right now. */
+uint64_t pool_budget_bytes(const pool_budget *b);
+
 /* ---- eviction hooks for spilling (the out-of-core layer plugs in here) ------------------ */
 
 typedef struct pool_spill_hooks {

@@ -50,6 +50,7 @@ struct buffer_pool {
     _Atomic uint64_t tag_temporary[TAG_COUNT];
     _Atomic uint64_t mapped_blocks;  /* blocks whose memory is mapped */
     _Atomic uint64_t handles;        /* blocks allocated and not yet freed */
+    _Atomic uint32_t budget_users;   /* operators registered for a budget */
 
     pthread_mutex_t lock;            /* queues, block states, block list, hooks */
     pthread_cond_t changed;          /* a block left EVICTING/LOADING */

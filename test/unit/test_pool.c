@@ -541,7 +541,30 @@ static void test_threads(void) {
     pthread_mutex_destroy(&f.lock);
 }
 
+/* Budgets: an even share of POOL_OPERATOR_PERCENT of the limit among registered operators. */
+static void test_budgets(void) {
+    buffer_pool *pool = pool_create(100 * 1024 * 1024);
+    uint64_t share = 100 * 1024 * 1024 / 100 * POOL_OPERATOR_PERCENT;
+    pool_budget a = {0}, b = {0};
+    pool_budget_register(pool, &a);
+    CHECK(pool_budget_bytes(&a) == share);
+    pool_budget_register(pool, &b);
+    CHECK(pool_budget_bytes(&a) == share / 2 && pool_budget_bytes(&b) == share / 2);
+    pool_budget_unregister(&b);
+    pool_budget_unregister(&b); /* twice is harmless */
+    CHECK(pool_budget_bytes(&a) == share);
+    pool_budget_unregister(&a);
+    buffer_pool *tiny = pool_create(1024 * 1024);
+    pool_budget t = {0};
+    pool_budget_register(tiny, &t);
+    CHECK(pool_budget_bytes(&t) == POOL_MIN_BUDGET);
+    pool_budget_unregister(&t);
+    pool_destroy(tiny);
+    pool_destroy(pool);
+}
+
 int main(void) {
+    test_budgets();
     test_size_format();
     test_limit_and_message();
     test_tag_accounting();
