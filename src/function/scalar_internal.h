@@ -84,6 +84,7 @@ bool scalar_bind_round(const logical_type *args, uint32_t nargs, bound_scalar *o
 bool scalar_bind_floor(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
 bool scalar_bind_ceil(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
 bool scalar_bind_year(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
+bool scalar_bind_make_timestamp(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
 bool scalar_bind_month(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
 bool scalar_bind_day(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err);
 

@@ -325,6 +325,24 @@ static bool bind_part(const logical_type *args, uint32_t nargs, bound_scalar *ou
     out->result_type = type_make(TYPE_BIGINT);
     return true;
 }
+/* make_timestamp(microseconds since the epoch): the value is the timestamp's own representation. */
+UNARY_HEADER(fn_make_timestamp) {
+    (void)nargs;
+    (void)out;
+    (void)err;
+    memcpy(result->data, args[0].data, sizeof(int64_t) * count);
+    return true;
+}
+
+bool scalar_bind_make_timestamp(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err) {
+    (void)err;
+    if (nargs != 1 || !(type_is_integral(args[0]) || args[0].id == TYPE_SQLNULL)) return false;
+    out->arg_types[0] = type_make(TYPE_BIGINT);
+    out->result_type = type_make(TYPE_TIMESTAMP);
+    out->fn = fn_make_timestamp;
+    return true;
+}
+
 bool scalar_bind_year(const logical_type *args, uint32_t nargs, bound_scalar *out, error *err) {
     (void)err;
     return bind_part(args, nargs, out, fn_year_date, fn_year_ts);

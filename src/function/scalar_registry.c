@@ -69,6 +69,7 @@ static scalar_entry registry[] = {
     {"ceil", scalar_bind_ceil},
     {"ceiling", scalar_bind_ceil},
     {"year", scalar_bind_year},
+    {"make_timestamp", scalar_bind_make_timestamp},
     {"month", scalar_bind_month},
     {"day", scalar_bind_day},
     {"dayofmonth", scalar_bind_day},
