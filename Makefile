@@ -7,7 +7,7 @@ TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 60
 DURATION ?= PT10M
 
-.PHONY: all setup build run test test-release test-asan test-tsan tsan fuzz bench churn clean
+.PHONY: all setup build run test test-release test-asan test-tsan test-slow tsan fuzz bench churn clean
 
 all: build
 
@@ -41,6 +41,15 @@ $(TSAN_BUILD)/Makefile:
 tsan test-tsan: setup $(TSAN_BUILD)/Makefile
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L concurrency
+
+# the full out-of-core grid (20 million rows; limits 500MB and 300MB; threads 1 and 2)
+OOC_ROWS ?= 20000000
+OOC_QUERIES ?= 0 1 2 3 4 5v 5s 6
+test-slow: build
+	@status=0; for limit in 500MB 300MB; do for t in 1 2; do \
+		test/outofcore/run.sh --build $(BUILD) --rows $(OOC_ROWS) --limit $$limit --threads $$t \
+			--queries "$(OOC_QUERIES)" || status=1; \
+	done; done; exit $$status
 
 churn: build
 	$(BUILD)/eider-churn $(DURATION) $(CHURN_ARGS)

@@ -1,0 +1,235 @@
+/*
+ * ooc_query — runs one query of the out-of-core suite in a process of its own and reports its
+ * answer's hash and the process's peak resident memory.
+ *
+ *   eider_ooc_query --query ID --rows N [--memory-limit SIZE] [--threads N] [--temp-dir DIR]
+ *
+ * The process opens an in-memory database under the given limit, generates the table t of N rows
+ * (so t itself spills when it does not fit), runs query ID and hashes its result: in row order for
+ * queries whose order is defined, as an order-independent sum of row hashes otherwise. Then it
+ * checks that no temp file remains and that the pool holds what it held before the query (the
+ * table), and prints one line:
+ *
+ *   RESULT <id> ok hash=<16 hex> rows=<n> seconds=<s> peak_rss_kib=<VmHWM> pool_before=<bytes> pool_after=<bytes>
+ *
+ * seconds times the query alone (for query 2, the CREATE TABLE AS), not the reading and hashing.
+ *   RESULT <id> error <message>
+ *
+ * Exit status: 0 when the query ran and the checks held, 1 when a check failed or the query
+ * failed, 2 for bad arguments. Values are hashed by their text, so equal answers give equal
+ * hashes whatever the memory limit or the thread count (amounts are multiples of 0.25, so their
+ * sums are exact in any order).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "eider.h"
+
+typedef struct ooc_query {
+    const char *id;
+    bool ordered;        /* hash rows in order */
+    const char *setup;   /* statement run before (untimed, may be NULL) */
+    const char *sql;     /* the query */
+    const char *result;  /* query whose rows are hashed (NULL: sql's own result) */
+    const char *cleanup; /* statement run after (may be NULL) */
+} ooc_query;
+
+static const ooc_query QUERIES[] = {
+    {"0", false, NULL, "SELECT count(*), sum(id), sum(k), sum(v), sum(amount), max(s), min(ts), max(ts) FROM t", NULL,
+     NULL},
+    {"1", false, NULL, "SELECT k, sum(amount), count(*) FROM t GROUP BY k", NULL, NULL},
+    {"2", true, NULL, "CREATE TABLE s AS SELECT * FROM t ORDER BY v, s", "SELECT * FROM s", "DROP TABLE s"},
+    {"3", false, NULL, "SELECT count(*), sum(b.amount), max(b.s), max(b.ts) FROM t a JOIN t b ON a.id = b.id", NULL,
+     NULL},
+    {"4", false, NULL, "SELECT *, row_number() OVER (PARTITION BY k ORDER BY v) AS rn FROM t", NULL, NULL},
+    {"5v", false, NULL, "SELECT count(DISTINCT v) FROM t", NULL, NULL},
+    {"5s", false, NULL, "SELECT count(DISTINCT s) FROM t", NULL, NULL},
+    {"6", true, NULL,
+     "SELECT a.k, count(*) AS n, sum(b.amount) AS total, max(b.s) AS ms FROM t a JOIN t b ON a.id = b.id "
+     "GROUP BY a.k ORDER BY total DESC, a.k",
+     NULL, NULL},
+};
+
+#define QUERY_COUNT (sizeof QUERIES / sizeof QUERIES[0])
+
+/* t: id unique; k about 0.43 x rows distinct; v a permutation of the ids (unique); amount a
+ * multiple of 0.25; s about 30 bytes; ts one second apart. */
+static const char *TABLE_SQL =
+    "CREATE TABLE t AS SELECT range AS id, (range * 2654435761) %% %" PRIu64 " AS k, "
+    "(range * 7919) %% %" PRIu64 " AS v, CAST(range %% 1000 AS DOUBLE) * 0.25 AS amount, "
+    "'value ' || ((range * 31) %% 1000003) || ' of the s column' AS s, "
+    "make_timestamp(1600000000000000 + range * 1000000) AS ts FROM range(%" PRIu64 ")";
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: eider_ooc_query --query ID --rows N [--memory-limit SIZE] [--threads N] [--temp-dir DIR]\n");
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+static uint64_t fnv(uint64_t h, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Hash of all rows: each row's values as text separated by tabs (NULL as \N). */
+static uint64_t result_hash(const eider_result *r, bool ordered) {
+    uint64_t total = 0, cols = eider_column_count(r), rows = eider_row_count(r);
+    for (uint64_t row = 0; row < rows; row++) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (uint64_t c = 0; c < cols; c++) {
+            if (eider_value_is_null(r, c, row)) {
+                h = fnv(h, "\\N\t", 3);
+                continue;
+            }
+            char *text = eider_value_text(r, c, row);
+            h = fnv(h, text, strlen(text));
+            h = fnv(h, "\t", 1);
+            eider_free(text);
+        }
+        total = ordered ? total * 0x9e3779b97f4a7c15ULL + mix(h) : total + mix(h);
+    }
+    return total;
+}
+
+/* Runs sql; on failure prints the RESULT error line and returns NULL. */
+static eider_result *run(eider_connection *conn, const char *id, const char *sql) {
+    eider_result *r = NULL;
+    if (eider_query(conn, sql, &r) == EIDER_SUCCESS) return r;
+    const char *msg = r ? eider_result_error(r) : "unknown error";
+    printf("RESULT %s error ", id);
+    for (const char *p = msg; *p; p++) putchar(*p == '\n' ? ' ' : *p);
+    putchar('\n');
+    eider_result_destroy(r);
+    return NULL;
+}
+
+/* A one-value query's result as an unsigned number (pool and temp-file totals). */
+static bool query_u64(eider_connection *conn, const char *id, const char *sql, uint64_t *out) {
+    eider_result *r = run(conn, id, sql);
+    if (!r) return false;
+    *out = eider_value_is_null(r, 0, 0) ? 0 : (uint64_t)eider_value_int64(r, 0, 0);
+    eider_result_destroy(r);
+    return true;
+}
+
+#define POOL_SLACK ((uint64_t)1 << 20) /* catalog metadata and counters may move a little */
+
+/* the pool's total, without the arenas of the query that asks */
+static const char *POOL_SQL =
+    "SELECT sum(memory_usage_bytes) + sum(temporary_storage_bytes) FROM eider_memory() WHERE tag <> 'ALLOCATOR'";
+
+static int run_query(eider_connection *conn, const ooc_query *q, uint64_t rows) {
+    char sql[1024];
+    snprintf(sql, sizeof sql, TABLE_SQL, rows * 43 / 100 + 1, rows, rows);
+    eider_result *r = run(conn, q->id, sql);
+    if (!r) return 1;
+    eider_result_destroy(r);
+    uint64_t before, after, files, left;
+    if (!query_u64(conn, q->id, POOL_SQL, &before)) return 1;
+    if (q->setup && !(r = run(conn, q->id, q->setup))) return 1;
+    if (q->setup) eider_result_destroy(r);
+    double start = now_seconds();
+    if (!(r = run(conn, q->id, q->sql))) return 1;
+    double seconds = now_seconds() - start; /* the query alone, not the hashing of its rows */
+    if (q->result) {
+        eider_result_destroy(r);
+        if (!(r = run(conn, q->id, q->result))) return 1;
+    }
+    uint64_t hash = result_hash(r, q->ordered), n = eider_row_count(r);
+    eider_result_destroy(r);
+    if (q->cleanup && !(r = run(conn, q->id, q->cleanup))) return 1;
+    if (q->cleanup) eider_result_destroy(r);
+    if (!query_u64(conn, q->id, POOL_SQL, &after)) return 1;
+    /* what remains once t is dropped too: no temp file, nothing but catalog metadata */
+    if (!(r = run(conn, q->id, "DROP TABLE t"))) return 1;
+    eider_result_destroy(r);
+    if (!query_u64(conn, q->id, "SELECT count(*) FROM eider_temporary_files()", &files)) return 1;
+    if (!query_u64(conn, q->id, POOL_SQL, &left)) return 1;
+    printf("RESULT %s ok hash=%016" PRIx64 " rows=%" PRIu64 " seconds=%.3f peak_rss_kib=%ld pool_before=%" PRIu64
+           " pool_after=%" PRIu64 "\n",
+           q->id, hash, n, seconds, peak_rss_kib(), before, after);
+    bool ok = true;
+    if (after > before + POOL_SLACK || before > after + POOL_SLACK) {
+        fprintf(stderr, "query %s: the pool holds %" PRIu64 " bytes after the query, %" PRIu64 " before\n", q->id,
+                after, before);
+        ok = false;
+    }
+    if (files != 0) {
+        fprintf(stderr, "query %s: %" PRIu64 " temp files remain after dropping t\n", q->id, files);
+        ok = false;
+    }
+    if (left > POOL_SLACK) {
+        fprintf(stderr, "query %s: the pool holds %" PRIu64 " bytes after dropping t\n", q->id, left);
+        ok = false;
+    }
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    const char *id = NULL, *limit = NULL, *threads = NULL, *temp_dir = NULL;
+    uint64_t rows = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) return usage(stderr), 2;
+        if (!strcmp(a, "--query")) id = v;
+        else if (!strcmp(a, "--rows")) rows = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--memory-limit")) limit = v;
+        else if (!strcmp(a, "--threads")) threads = v;
+        else if (!strcmp(a, "--temp-dir")) temp_dir = v;
+        else return usage(stderr), 2;
+        i++;
+    }
+    const ooc_query *q = NULL;
+    for (size_t i = 0; id && i < QUERY_COUNT; i++)
+        if (!strcmp(QUERIES[i].id, id)) q = &QUERIES[i];
+    if (!q || rows == 0) return usage(stderr), 2;
+    eider_config *config;
+    if (eider_config_create(&config) != EIDER_SUCCESS) return 1;
+    if ((limit && eider_config_set(config, "memory_limit", limit) != EIDER_SUCCESS) ||
+        (threads && eider_config_set(config, "threads", threads) != EIDER_SUCCESS) ||
+        (temp_dir && eider_config_set(config, "temp_directory", temp_dir) != EIDER_SUCCESS)) {
+        fprintf(stderr, "bad setting\n");
+        eider_config_destroy(config);
+        return 2;
+    }
+    eider_database *db;
+    char *error = NULL;
+    eider_state st = eider_open(NULL, config, &db, &error);
+    eider_config_destroy(config);
+    if (st != EIDER_SUCCESS) {
+        printf("RESULT %s error %s\n", q->id, error ? error : "could not open");
+        eider_free(error);
+        return 1;
+    }
+    eider_connection *conn;
+    if (eider_connect(db, &conn) != EIDER_SUCCESS) return 1;
+    int rc = run_query(conn, q, rows);
+    eider_disconnect(conn);
+    eider_close(db);
+    return rc;
+}
