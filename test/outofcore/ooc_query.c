@@ -193,16 +193,15 @@ static int run_query(eider_connection *conn, const ooc_query *q, uint64_t rows) 
 int main(int argc, char **argv) {
     const char *id = NULL, *limit = NULL, *threads = NULL, *temp_dir = NULL;
     uint64_t rows = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) return usage(stderr), 2;
+    if (argc % 2 == 0) return usage(stderr), 2; /* options come in pairs */
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--query")) id = v;
         else if (!strcmp(a, "--rows")) rows = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--memory-limit")) limit = v;
         else if (!strcmp(a, "--threads")) threads = v;
         else if (!strcmp(a, "--temp-dir")) temp_dir = v;
         else return usage(stderr), 2;
-        i++;
     }
     const ooc_query *q = NULL;
     for (size_t i = 0; id && i < QUERY_COUNT; i++)
