@@ -156,9 +156,11 @@ typedef struct ast_frame_bound {
     ast_expr *offset; /* PRECEDING / FOLLOWING */
 } ast_frame_bound;
 
-/* OVER (...) or OVER name. */
+/* OVER (...) or OVER name. Frames are checked as written (a start of UNBOUNDED FOLLOWING, an end
+ * of UNBOUNDED PRECEDING, and a frame that starts after its end by construction are errors). */
 typedef struct ast_window {
     ast_ident name;            /* OVER w, or OVER (w ...): the base window's name */
+    bool bare_name;            /* written OVER w, without parentheses */
     ast_expr **partition_by;
     uint32_t partition_count;
     ast_order_by order_by;
@@ -377,6 +379,12 @@ typedef struct ast_cte {
     uint32_t pos;
 } ast_cte;
 
+/* WINDOW name AS (...) of a SELECT. */
+typedef struct ast_named_window {
+    ast_ident name;
+    ast_window *window;
+} ast_named_window;
+
 struct ast_select {
     bool distinct;          /* SELECT DISTINCT */
     ast_expr **distinct_on; /* SELECT DISTINCT ON (a, b) */
@@ -390,6 +398,8 @@ struct ast_select {
     uint32_t group_count;
     bool group_by_all;      /* GROUP BY ALL: group_count == 0 */
     ast_expr *having;
+    ast_named_window *windows; /* WINDOW w AS (...), ...: names are distinct */
+    uint32_t window_count;
     ast_expr *qualify;
     uint32_t pos;
 };

@@ -68,11 +68,26 @@ static ast_frame_bound parse_frame_bound(parser *p) {
     return b;
 }
 
-static ast_window *parse_window(parser *p, uint32_t *height) {
+/* The frame rules of the SQL standard (and of PostgreSQL and DuckDB, whose messages these are). */
+static void check_frame(parser *p, const ast_window *w, uint32_t start_pos, uint32_t end_pos) {
+    ast_frame_bound_kind s = w->start.kind, e = w->end.kind;
+    if (s == AST_BOUND_UNBOUNDED_FOLLOWING) parser_fail_at(p, start_pos, "frame start cannot be UNBOUNDED FOLLOWING");
+    if (e == AST_BOUND_UNBOUNDED_PRECEDING) parser_fail_at(p, end_pos, "frame end cannot be UNBOUNDED PRECEDING");
+    bool end_is_current = e == AST_BOUND_CURRENT_ROW || e == AST_BOUND_DEFAULT;
+    if (s == AST_BOUND_CURRENT_ROW && e == AST_BOUND_PRECEDING)
+        parser_fail_at(p, end_pos, "frame starting from current row cannot have preceding rows");
+    if (s == AST_BOUND_FOLLOWING && end_is_current)
+        parser_fail_at(p, end_pos, "frame starting from following row cannot end with current row");
+    if (s == AST_BOUND_FOLLOWING && e == AST_BOUND_PRECEDING)
+        parser_fail_at(p, end_pos, "frame starting from following row cannot have preceding rows");
+}
+
+ast_window *parser_parse_window(parser *p, uint32_t *height) {
     ast_window *w = parser_alloc(p, sizeof *w);
     w->pos = parser_peek(p)->start;
     if (!parser_accept(p, TOK_LPAREN)) {
         w->name = parser_parse_ident(p);
+        w->bare_name = true;
         return w;
     }
     const token *t = parser_peek(p);
@@ -95,13 +110,18 @@ static ast_window *parse_window(parser *p, uint32_t *height) {
     if (parser_is_kw(p, KW_ROWS) || parser_is_kw(p, KW_RANGE) || parser_is_kw(p, KW_GROUPS)) {
         token u = parser_next(p);
         w->frame_unit = u.kw == KW_ROWS ? AST_FRAME_ROWS : u.kw == KW_RANGE ? AST_FRAME_RANGE : AST_FRAME_GROUPS;
+        uint32_t start_pos, end_pos;
         if (parser_accept_kw(p, KW_BETWEEN)) {
+            start_pos = parser_peek(p)->start;
             w->start = parse_frame_bound(p);
             parser_expect_kw(p, KW_AND);
+            end_pos = parser_peek(p)->start;
             w->end = parse_frame_bound(p);
         } else {
+            start_pos = end_pos = parser_peek(p)->start;
             w->start = parse_frame_bound(p);
         }
+        check_frame(p, w, start_pos, end_pos);
         parser_height_max(height, w->start.offset);
         parser_height_max(height, w->end.offset);
     }
@@ -182,7 +202,7 @@ ast_expr *parser_parse_function_call(parser *p, ast_ident schema, ast_ident name
         parser_expect(p, TOK_RPAREN);
     }
     accept_nulls_treatment(p, &e->function.ignore_nulls);
-    if (parser_accept_kw(p, KW_OVER)) e->function.over = parse_window(p, &height);
+    if (parser_accept_kw(p, KW_OVER)) e->function.over = parser_parse_window(p, &height);
     parser_depth_leave(p);
     parser_set_height(p, e, height);
     return e;

@@ -1,5 +1,6 @@
 /* Queries: WITH, SELECT / FROM-first / VALUES, set operations, ORDER BY / LIMIT, FROM items. */
 #include <string.h>
+#include <strings.h>
 
 #include "parser/parser_internal.h"
 
@@ -271,6 +272,26 @@ static void parse_expr_list(parser *p, ast_expr ***out, uint32_t *count) {
     } while (parser_accept(p, TOK_COMMA));
 }
 
+/* WINDOW w AS (...) [, v AS (...)]: named windows, referenced by OVER w or OVER (w ...). */
+static void parse_window_clause(parser *p, ast_select *s) {
+    uint32_t cap = 0;
+    do {
+        ast_named_window nw;
+        nw.name = parser_parse_ident(p);
+        for (uint32_t i = 0; i < s->window_count; i++)
+            if (s->windows[i].name.len == nw.name.len &&
+                (nw.name.quoted || s->windows[i].name.quoted
+                     ? memcmp(s->windows[i].name.name, nw.name.name, nw.name.len) == 0
+                     : strncasecmp(s->windows[i].name.name, nw.name.name, nw.name.len) == 0))
+                parser_fail_at(p, nw.name.pos, "window \"%.*s\" is already defined", (int)nw.name.len, nw.name.name);
+        parser_expect_kw(p, KW_AS);
+        if (!parser_is(p, TOK_LPAREN)) parser_fail_syntax(p, parser_peek(p));
+        uint32_t height = 0;
+        nw.window = parser_parse_window(p, &height);
+        parser_push(p, &s->windows, &s->window_count, &cap, sizeof nw, &nw);
+    } while (parser_accept(p, TOK_COMMA));
+}
+
 static ast_query *parse_select_body(parser *p) {
     uint32_t pos = parser_peek(p)->start;
     ast_query *q = new_query(p, AST_QUERY_SELECT, pos);
@@ -300,6 +321,7 @@ static ast_query *parse_select_body(parser *p) {
         else parse_expr_list(p, &s->group_by, &s->group_count);
     }
     if (parser_accept_kw(p, KW_HAVING)) s->having = parser_parse_expr(p);
+    if (parser_accept_kw(p, KW_WINDOW)) parse_window_clause(p, s);
     if (parser_accept_kw(p, KW_QUALIFY)) s->qualify = parser_parse_expr(p);
     return q;
 }

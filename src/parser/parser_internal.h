@@ -98,6 +98,9 @@ ast_expr *parser_parse_expr(parser *p);
 ast_expr *parser_parse_expr_prec(parser *p, int min_prec);
 ast_type_name parser_parse_type(parser *p);
 void parser_parse_order_by_list(parser *p, ast_order_by *out);
+/* A window after OVER (or after `name AS` in a WINDOW clause): `name` or `( ... )`. Raises
+ * *height to the height of the expressions inside. */
+ast_window *parser_parse_window(parser *p, uint32_t *height);
 /* name(args...) with the current token at '('; table_function allows `name = value` args. */
 ast_expr *parser_parse_function_call(parser *p, ast_ident schema, ast_ident name, bool table_function);
 /* The unescaped text of a string token. */

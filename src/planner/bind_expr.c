@@ -460,6 +460,13 @@ bool ast_contains_aggregate(const ast_expr *e) {
     case AST_EXPR_FUNCTION:
         for (uint32_t i = 0; i < e->function.arg_count; i++)
             if (ast_contains_aggregate(e->function.args[i])) return true;
+        if (e->function.over) { /* rank() OVER (ORDER BY sum(x)) aggregates too */
+            const ast_window *w = e->function.over;
+            for (uint32_t i = 0; i < w->partition_count; i++)
+                if (ast_contains_aggregate(w->partition_by[i])) return true;
+            for (uint32_t i = 0; i < w->order_by.count; i++)
+                if (ast_contains_aggregate(w->order_by.items[i].expr)) return true;
+        }
         return false;
     case AST_EXPR_CASE:
         if (ast_contains_aggregate(e->case_.operand) || ast_contains_aggregate(e->case_.else_expr)) return true;
@@ -572,8 +579,7 @@ static bound_expr *bind_coalesce(binder *b, expr_scope *s, ast_expr *e) {
 static bound_expr *bind_function(binder *b, expr_scope *s, ast_expr *e) {
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)e->function.name.len, e->function.name.name);
-    if (e->function.over)
-        return error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED, "window functions are not supported yet"), NULL;
+    if (e->function.over) return bind_window_call(b, s, e, name);
     if (is_aggregate_call(e)) {
         if (!s->agg)
             return error_set(b->err, EIDER_ERROR_BINDER, "aggregate function calls are not allowed in %s",
@@ -612,6 +618,7 @@ static bound_expr *match_group(binder *b, expr_scope *s, ast_expr *e, bool *matc
     if (ast_contains_aggregate(e)) return NULL;
     expr_scope plain = *s;
     plain.agg = NULL;
+    plain.win = NULL; /* a window call is never a group: binding it here fails */
     plain.rel = s->agg->input;
     error probe = {0};
     error *saved = b->err;

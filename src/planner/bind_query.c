@@ -263,12 +263,23 @@ static bool distinct_rows(binder *b, relation *rel, uint32_t count) {
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
 
+static bool window_contains_aggregate(const ast_window *w) {
+    for (uint32_t i = 0; i < w->partition_count; i++)
+        if (ast_contains_aggregate(w->partition_by[i])) return true;
+    for (uint32_t i = 0; i < w->order_by.count; i++)
+        if (ast_contains_aggregate(w->order_by.items[i].expr)) return true;
+    return false;
+}
+
 static bool needs_aggregation(ast_select *sel, select_entry *items, uint32_t n, ast_order_by *ob) {
     if (sel->group_count || sel->group_by_all || sel->having) return true;
     for (uint32_t i = 0; i < n; i++)
         if (ast_contains_aggregate(items[i].expr)) return true;
     for (uint32_t i = 0; i < ob->count; i++)
         if (ast_contains_aggregate(ob->items[i].expr)) return true;
+    if (ast_contains_aggregate(sel->qualify)) return true;
+    for (uint32_t i = 0; i < sel->window_count; i++)
+        if (window_contains_aggregate(sel->windows[i].window)) return true;
     return false;
 }
 
@@ -282,7 +293,7 @@ static bool bind_groups(binder *b, ast_select *sel, select_entry *items, uint32_
     for (uint32_t i = 0; i < cap; i++) {
         ast_expr *g;
         if (sel->group_by_all) {
-            if (ast_contains_aggregate(items[i].expr)) continue;
+            if (ast_contains_aggregate(items[i].expr) || ast_contains_window(items[i].expr)) continue;
             g = items[i].expr;
         } else {
             g = sel->group_by[i];
@@ -336,7 +347,6 @@ static bool bind_select(binder *b, ast_query *q, relation *out) {
     ast_select *sel = q->select;
     if (sel->distinct_on_count)
         return error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED, "DISTINCT ON is not supported yet");
-    if (sel->qualify) return error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED, "QUALIFY is not supported yet");
     relation from;
     if (sel->from) {
         if (!bind_from_where(b, sel->from, sel->where, &from)) return false;
@@ -357,7 +367,12 @@ static bool bind_select(binder *b, ast_query *q, relation *out) {
     bound_expr **exprs = arena_alloc(b->arena, sizeof *exprs * (n ? n : 1), b->err);
     if (!exprs) return false;
 
-    expr_scope s = {.rel = &from, .clause = "SELECT", .aliases = sel->items, .alias_count = sel->item_count};
+    win_binding wb;
+    memset(&wb, 0, sizeof wb);
+    wb.named = sel->windows;
+    wb.named_count = sel->window_count;
+    expr_scope s = {.rel = &from, .clause = "SELECT", .aliases = sel->items, .alias_count = sel->item_count,
+                    .win = &wb};
     agg_binding ab;
     memset(&ab, 0, sizeof ab);
     relation input = from;
@@ -375,12 +390,23 @@ static bool bind_select(binder *b, ast_query *q, relation *out) {
     }
     if (sel->having) {
         s.clause = "HAVING";
+        s.win = NULL;
         if (!(having = bind_expr(b, &s, sel->having))) return false;
         if (!(having = bexpr_cast(b->arena, having, type_make(TYPE_BOOLEAN), false, b->err))) return false;
+        s.win = &wb;
     }
     order_plan order;
     s.clause = "ORDER BY";
     if (!plan_order(b, &q->order_by, items, exprs, n, &s, sel->distinct, &order)) return false;
+    bound_expr *qualify = NULL;
+    if (sel->qualify) {
+        s.clause = "QUALIFY";
+        if (!(qualify = bind_expr(b, &s, sel->qualify))) return false;
+        if (!(qualify = bexpr_cast(b->arena, qualify, type_make(TYPE_BOOLEAN), false, b->err))) return false;
+        if (wb.count == 0)
+            return error_set(b->err, EIDER_ERROR_BINDER,
+                             "at least one window function must appear in the SELECT column or QUALIFY clause");
+    }
     if (aggregate) {
         if (!build_aggregate(b, &from, &ab, &input)) return false;
         if (having) {
@@ -388,6 +414,19 @@ static bool bind_select(binder *b, ast_query *q, relation *out) {
             if (!f) return false;
             input.op = f;
         }
+    }
+    /* window functions see the rows after WHERE, GROUP BY and HAVING; QUALIFY filters their results */
+    if (wb.count) {
+        uint32_t *map;
+        if (!bind_plan_windows(b, &input, &wb, &map)) return false;
+        for (uint32_t i = 0; i < n; i++) bind_remap_windows(exprs[i], map);
+        for (uint32_t i = 0; i < order.hidden_count; i++) bind_remap_windows(order.hidden[i], map);
+        bind_remap_windows(qualify, map);
+    }
+    if (qualify) {
+        physical_op *f = filter_create(b->arena, input.op, qualify, b->err);
+        if (!f) return false;
+        input.op = f;
     }
     /* the projection: select list, then hidden ORDER BY columns */
     uint32_t total = n + order.hidden_count;

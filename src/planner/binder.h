@@ -1,7 +1,7 @@
 /*
  * binder.h — turns parsed queries into physical plans: resolves names against the catalog and
  * the FROM clause, types every expression, and chooses operators (scans, filters, hash joins,
- * hash aggregates, sorts, limits). Column references in bound expressions are positions in the
+ * hash aggregates, windows, sorts, limits). Column references in bound expressions are positions in the
  * input of the operator that evaluates them.
  *
  * Rewrites done while binding: IN lists and BETWEEN become comparisons, WHERE conjuncts that

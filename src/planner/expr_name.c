@@ -78,6 +78,62 @@ static void write_literal(name_buf *nb, const ast_literal *l) {
     }
 }
 
+static void write_bound(name_buf *nb, const ast_frame_bound *b, int depth) {
+    switch (b->kind) {
+    case AST_BOUND_UNBOUNDED_PRECEDING: puts_(nb, "UNBOUNDED PRECEDING"); break;
+    case AST_BOUND_UNBOUNDED_FOLLOWING: puts_(nb, "UNBOUNDED FOLLOWING"); break;
+    case AST_BOUND_PRECEDING:
+    case AST_BOUND_FOLLOWING:
+        write_expr(nb, b->offset, depth + 1);
+        puts_(nb, b->kind == AST_BOUND_PRECEDING ? " PRECEDING" : " FOLLOWING");
+        break;
+    default: puts_(nb, "CURRENT ROW"); break;
+    }
+}
+
+/* " OVER (PARTITION BY a ORDER BY b DESC ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)", as DuckDB
+ * prints it (the default frame is left out). */
+static void write_window(name_buf *nb, const ast_window *w, int depth) {
+    if (w->bare_name) {
+        puts_(nb, " OVER ");
+        put_ident(nb, &w->name);
+        return;
+    }
+    puts_(nb, " OVER (");
+    const char *sep = "";
+    if (w->name.name) put_ident(nb, &w->name), sep = " ";
+    if (w->partition_count) {
+        puts_(nb, sep);
+        puts_(nb, "PARTITION BY ");
+        write_list(nb, w->partition_by, w->partition_count, depth);
+        sep = " ";
+    }
+    if (w->order_by.count) {
+        puts_(nb, sep);
+        puts_(nb, "ORDER BY ");
+        for (uint32_t i = 0; i < w->order_by.count; i++) {
+            const ast_order_item *it = &w->order_by.items[i];
+            if (i) puts_(nb, ", ");
+            if (it->expr) write_expr(nb, it->expr, depth + 1);
+            else puts_(nb, "ALL");
+            if (it->dir != AST_ORDER_DEFAULT) puts_(nb, it->dir == AST_ORDER_DESC ? " DESC" : " ASC");
+            if (it->nulls != AST_NULLS_DEFAULT) puts_(nb, it->nulls == AST_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+        }
+        sep = " ";
+    }
+    bool default_frame = w->frame_unit == AST_FRAME_RANGE && w->start.kind == AST_BOUND_UNBOUNDED_PRECEDING &&
+                         (w->end.kind == AST_BOUND_CURRENT_ROW || w->end.kind == AST_BOUND_DEFAULT);
+    if (w->frame_unit != AST_FRAME_NONE && !default_frame) {
+        puts_(nb, sep);
+        puts_(nb, w->frame_unit == AST_FRAME_ROWS ? "ROWS BETWEEN " : w->frame_unit == AST_FRAME_RANGE ? "RANGE BETWEEN "
+                                                                                                        : "GROUPS BETWEEN ");
+        write_bound(nb, &w->start, depth);
+        puts_(nb, " AND ");
+        write_bound(nb, &w->end, depth);
+    }
+    puts_(nb, ")");
+}
+
 static void write_expr(name_buf *nb, const ast_expr *e, int depth) {
     if (!e) return;
     if (depth > 64 || nb->len > NAME_MAX_LENGTH - 8) {
@@ -157,7 +213,8 @@ static void write_expr(name_buf *nb, const ast_expr *e, int depth) {
     case AST_EXPR_FUNCTION:
         if (e->function.star && e->function.arg_count == 0 && e->function.name.len == 5 &&
             !strncasecmp(e->function.name.name, "count", 5)) {
-            puts_(nb, "count_star()");
+            puts_(nb, e->function.over ? "count()" : "count_star()");
+            if (e->function.over) write_window(nb, e->function.over, depth);
             break;
         }
         put_ident(nb, &e->function.name);
@@ -165,6 +222,7 @@ static void write_expr(name_buf *nb, const ast_expr *e, int depth) {
         if (e->function.star) puts_(nb, "*");
         write_list(nb, e->function.args, e->function.arg_count, depth);
         puts_(nb, ")");
+        if (e->function.over) write_window(nb, e->function.over, depth);
         break;
     case AST_EXPR_CASE:
         puts_(nb, "CASE ");

@@ -1,0 +1,73 @@
+/*
+ * window_eval.h — evaluation of window expressions over one partition at a time, for the window
+ * operator (window.c). Not for use elsewhere.
+ *
+ * A partition is a run of the operator's sorted entries (sort_keys.h) with equal partition keys;
+ * its rows are in (order keys) order. An evaluator is made once per expression; for each
+ * partition the operator calls window_eval_begin, then window_eval_rows over consecutive row
+ * ranges from the first row to the last. What an evaluator builds for a partition (segment tree,
+ * prefix sums, peer group starts) lives in pool blocks (tag WINDOW) that are reused for the next
+ * partition, so only one partition's structures exist at a time.
+ *
+ * Algorithms: ranks and peers by one forward scan; frames by moving bounds (ROWS arithmetic,
+ * RANGE by two monotone pointers over the order key, GROUPS by the peer group starts);
+ * aggregates over frames as window_aggregate.h describes: O(n) or O(n log n) per partition.
+ */
+#ifndef EIDER_WINDOW_EVAL_H
+#define EIDER_WINDOW_EVAL_H
+
+#include "execution/sort_keys.h"
+#include "execution/window.h"
+
+/* How the operator's rows look and compare: shared, read-only, by every evaluator. */
+typedef struct window_layout {
+    row_layout rows;          /* normalized sort key as the header, then the input columns */
+    sort_layout sort;         /* partition keys, then order keys */
+    sort_layout partition;    /* partition keys only */
+    uint32_t partition_count;
+    uint32_t order_count;
+    uint32_t partition_bytes; /* > 0: equal partitions <=> equal first bytes of the normalized key */
+    bool peers_by_bytes;      /* equal keys <=> equal normalized keys (no VARCHAR key) */
+} window_layout;
+
+bool window_same_partition(const window_layout *w, const uint8_t *a, const uint8_t *b);
+/* Whether two rows of one partition are peers (equal order keys). */
+bool window_same_peers(const window_layout *w, const uint8_t *a, const uint8_t *b);
+
+/* One partition: count rows whose sorted entries start at `entries`. */
+typedef struct window_partition {
+    const window_layout *w;
+    const uint8_t *entries;
+    uint32_t entry_width;
+    uint64_t count;
+} window_partition;
+
+static inline uint8_t *window_partition_row(const window_partition *p, uint64_t i) {
+    return sort_entry_row(&p->w->sort, p->entries + i * p->entry_width);
+}
+
+/* A pool block that is kept from one partition to the next and grows when one needs more. */
+typedef struct window_scratch {
+    block_handle *block;
+    uint8_t *data;
+    size_t size;
+} window_scratch;
+
+/* Makes room for size bytes (the contents are not kept when the block grows). */
+bool window_scratch_reserve(buffer_pool *pool, window_scratch *s, size_t size, error *err);
+void window_scratch_free(window_scratch *s);
+
+typedef struct window_eval window_eval;
+
+/* An evaluator of spec over rows of layout w; NULL + err on failure. */
+window_eval *window_eval_create(buffer_pool *pool, const window_layout *w, const window_expr_spec *spec, error *err);
+void window_eval_destroy(window_eval *ev);
+/* Starts a partition (the previous one's structures are reused or freed). */
+bool window_eval_begin(window_eval *ev, const window_partition *p, error *err);
+/* Results of rows [from, from + n) of the partition into out rows [out_start, out_start + n);
+ * from is where the previous call ended (0 after window_eval_begin). Result strings are either
+ * the rows' own (alive as long as the operator) or copied into heap_owner's heap. */
+bool window_eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start, chunk *heap_owner,
+                      error *err);
+
+#endif
