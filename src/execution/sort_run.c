@@ -1,0 +1,247 @@
+/*
+ * sort_run.c — sorted runs in position-independent pool blocks, their cursors and the k-way merge.
+ */
+#include "execution/sort_run.h"
+
+#include <string.h>
+
+/* ---- runs ---------------------------------------------------------------------------------- */
+
+void sort_run_init(sort_run *r, buffer_pool *pool) {
+    block_list_init(&r->blocks, pool, TAG_ORDER_BY);
+    r->rows = 0;
+}
+
+void sort_run_free(sort_run *r) {
+    block_list_free(&r->blocks); /* entries handed out are NULL: block_free ignores them */
+    r->rows = 0;
+}
+
+/* ---- strings: pointers <-> offsets ------------------------------------------------------------ */
+
+static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint32_t c, string_t *s) {
+    if (l->types[c].id != TYPE_VARCHAR || !row_is_valid(l, row, c)) return false;
+    memcpy(s, row + l->offsets[c], sizeof *s);
+    return s->length > STRING_INLINE_LENGTH;
+}
+
+/* Bytes of the row's long strings. */
+static size_t row_string_bytes(const row_layout *l, const uint8_t *row) {
+    size_t bytes = 0;
+    string_t s;
+    for (uint32_t c = 0; c < l->column_count; c++)
+        if (is_long_string(l, row, c, &s)) bytes += s.length;
+    return bytes;
+}
+
+/* Turns the offsets of the long strings of the block's rows into pointers into the block. */
+static void swizzle_block(const row_layout *l, uint8_t *data, uint64_t rows) {
+    if (!l->has_strings) return;
+    string_t s;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint8_t *row = data + r * l->width;
+        for (uint32_t c = 0; c < l->column_count; c++) {
+            if (!is_long_string(l, row, c, &s)) continue;
+            s.value.pointer.ptr = (const char *)data + (uintptr_t)s.value.pointer.ptr;
+            memcpy(row + l->offsets[c], &s, sizeof s);
+        }
+    }
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+void sort_run_writer_init(sort_run_writer *w, const row_layout *layout, sort_run *run) {
+    memset(w, 0, sizeof *w);
+    w->layout = layout;
+    w->run = run;
+}
+
+void sort_run_writer_finish(sort_run_writer *w) {
+    if (w->block) block_unpin(w->block);
+    w->block = NULL;
+    w->data = NULL;
+}
+
+/* Unpins the full block and starts one with room for at least `need` bytes. */
+static bool writer_new_block(sort_run_writer *w, size_t need, error *err) {
+    sort_run_writer_finish(w);
+    size_t size = need > POOL_BLOCK_SIZE ? (need + 7) & ~(size_t)7 : POOL_BLOCK_SIZE;
+    block_entry *e = block_list_add(&w->run->blocks, size, err);
+    if (!e) return false;
+    w->block = e->handle;
+    w->data = e->data;
+    e->data = NULL; /* entries of a run at rest hold no addresses */
+    w->index = w->run->blocks.count - 1;
+    w->rows_end = 0;
+    w->strings_start = block_size(w->block);
+    return true;
+}
+
+bool sort_run_write_row(sort_run_writer *w, const uint8_t *row, error *err) {
+    const row_layout *l = w->layout;
+    size_t strings = l->has_strings ? row_string_bytes(l, row) : 0;
+    size_t need = l->width + strings;
+    if (!w->block || w->rows_end + need > w->strings_start)
+        if (!writer_new_block(w, need, err)) return false;
+    uint8_t *dst = w->data + w->rows_end;
+    memcpy(dst, row, l->width);
+    if (strings) {
+        string_t s;
+        for (uint32_t c = 0; c < l->column_count; c++) {
+            if (!is_long_string(l, dst, c, &s)) continue;
+            w->strings_start -= s.length;
+            memcpy(w->data + w->strings_start, s.value.pointer.ptr, s.length);
+            s.value.pointer.ptr = (const char *)(uintptr_t)w->strings_start;
+            memcpy(dst + l->offsets[c], &s, sizeof s);
+        }
+    }
+    w->rows_end += l->width;
+    w->run->blocks.entries[w->index].used++;
+    w->run->rows++;
+    return true;
+}
+
+bool sort_run_write_entries(const sort_layout *s, const uint8_t *entries, uint64_t n, sort_run *run, error *err) {
+    sort_run_writer w;
+    sort_run_writer_init(&w, s->rows, run);
+    uint32_t ew = sort_entry_width(s);
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < n; i++) ok = sort_run_write_row(&w, sort_entry_row(s, entries + i * ew), err);
+    sort_run_writer_finish(&w);
+    return ok;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+/* Pins block i of the run (or ends the cursor after the last block) and makes its rows usable. */
+static bool cursor_pin(sort_run_cursor *c, uint32_t i, error *err) {
+    c->pinned = NULL;
+    c->data = NULL;
+    c->pos = c->count = 0;
+    for (; i < c->run->blocks.count; i++) {
+        block_entry *e = &c->run->blocks.entries[i];
+        if (!e->handle || e->used == 0) continue;
+        uint8_t *data = block_pin(e->handle, err);
+        if (!data) return false;
+        swizzle_block(c->layout, data, e->used);
+        c->block = i;
+        c->pinned = e->handle;
+        c->data = data;
+        c->count = e->used;
+        return true;
+    }
+    c->block = i;
+    return true;
+}
+
+bool sort_run_cursor_open(sort_run_cursor *c, const row_layout *layout, sort_run *run, error *err) {
+    memset(c, 0, sizeof *c);
+    c->layout = layout;
+    c->run = run;
+    return cursor_pin(c, 0, err);
+}
+
+bool sort_run_cursor_next(sort_run_cursor *c, block_handle **done, error *err) {
+    *done = NULL;
+    if (!c->pinned) return true;
+    if (++c->pos < c->count) return true;
+    /* the block is past: it leaves the run, still pinned, for the caller to free */
+    *done = c->pinned;
+    c->run->blocks.entries[c->block].handle = NULL;
+    c->pinned = NULL;
+    return cursor_pin(c, c->block + 1, err);
+}
+
+/* ---- merging ------------------------------------------------------------------------------- */
+
+static inline bool merger_less(const sort_merger *m, uint32_t a, uint32_t b) {
+    const uint8_t *ra = sort_run_cursor_row(&m->cursors[a]), *rb = sort_run_cursor_row(&m->cursors[b]);
+    int r = memcmp(ra, rb, m->sort->key_width);
+    if (r == 0 && m->sort->tie_break) r = sort_compare_rows(m->sort, ra, rb);
+    return r < 0 || (r == 0 && a < b);
+}
+
+static void heap_sift_down(sort_merger *m, uint32_t i) {
+    uint32_t *h = m->heap, n = m->heap_size;
+    for (;;) {
+        uint32_t l = 2 * i + 1, best = i;
+        if (l < n && merger_less(m, h[l], h[best])) best = l;
+        if (l + 1 < n && merger_less(m, h[l + 1], h[best])) best = l + 1;
+        if (best == i) return;
+        uint32_t t = h[i];
+        h[i] = h[best];
+        h[best] = t;
+        i = best;
+    }
+}
+
+bool sort_merger_open(sort_merger *m, const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t k, error *err) {
+    memset(m, 0, sizeof *m);
+    m->sort = s;
+    m->pool = pool;
+    m->cursors = pool_calloc(pool, k ? k : 1, sizeof *m->cursors);
+    m->heap = pool_calloc(pool, k ? k : 1, sizeof *m->heap);
+    if (!m->cursors || !m->heap) {
+        sort_merger_close(m);
+        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the merge of sorted runs");
+    }
+    m->k = k;
+    for (uint32_t i = 0; i < k; i++) {
+        if (!sort_run_cursor_open(&m->cursors[i], s->rows, &runs[i], err)) {
+            sort_merger_close(m);
+            return false;
+        }
+        if (sort_run_cursor_row(&m->cursors[i])) m->heap[m->heap_size++] = i;
+    }
+    for (uint32_t i = m->heap_size / 2; i-- > 0;) heap_sift_down(m, i);
+    return true;
+}
+
+bool sort_merger_next(sort_merger *m, uint8_t **row, block_handle **done, error *err) {
+    *row = NULL;
+    *done = NULL;
+    if (m->heap_size == 0) return true;
+    sort_run_cursor *c = &m->cursors[m->heap[0]];
+    *row = sort_run_cursor_row(c);
+    if (!sort_run_cursor_next(c, done, err)) return false;
+    if (!sort_run_cursor_row(c)) m->heap[0] = m->heap[--m->heap_size];
+    if (m->heap_size > 1) heap_sift_down(m, 0);
+    return true;
+}
+
+void sort_merger_close(sort_merger *m) {
+    /* the cursors' pins go with their blocks, which the runs free */
+    if (m->cursors) pool_free(m->pool, m->cursors);
+    if (m->heap) pool_free(m->pool, m->heap);
+    m->cursors = NULL;
+    m->heap = NULL;
+    m->k = m->heap_size = 0;
+}
+
+#define MERGE_POLL_ROWS 4096 /* rows between looks at the interrupt flag */
+
+bool sort_run_merge(const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t k, sort_run *out,
+                    atomic_bool *interrupted, error *err) {
+    sort_merger m;
+    if (!sort_merger_open(&m, s, pool, runs, k, err)) return false;
+    sort_run_writer w;
+    sort_run_writer_init(&w, s->rows, out);
+    bool ok = true;
+    for (uint64_t n = 0; ok; n++) {
+        if (n % MERGE_POLL_ROWS == 0 && interrupted && atomic_load(interrupted)) {
+            ok = error_set(err, EIDER_ERROR_INTERRUPTED, "Interrupted!");
+            break;
+        }
+        uint8_t *row;
+        block_handle *done;
+        ok = sort_merger_next(&m, &row, &done, err);
+        if (ok && row) ok = sort_run_write_row(&w, row, err);
+        block_free(done);
+        if (!row) break;
+    }
+    sort_run_writer_finish(&w);
+    sort_merger_close(&m);
+    if (ok)
+        for (uint32_t i = 0; i < k; i++) sort_run_free(&runs[i]);
+    return ok;
+}
