@@ -25,6 +25,22 @@ void group_table_free(group_table *t) {
     t->capacity = t->count = 0;
 }
 
+uint64_t group_table_bytes(const group_table *t) {
+    uint64_t total = block_list_bytes(&t->rows.blocks) + block_list_bytes(&t->strings.blocks);
+    return total + (t->directory_block ? block_size(t->directory_block) : 0);
+}
+
+uint64_t group_table_bytes_after(const group_table *t, uint32_t count) {
+    uint64_t total = group_table_bytes(t) + row_store_growth(&t->rows, count);
+    uint64_t needed = t->count + count;
+    if (needed * 2 > t->capacity) {
+        uint64_t cap = t->capacity ? t->capacity : GROUP_TABLE_MIN_CAPACITY;
+        while (cap < needed * 2) cap *= 2;
+        total += cap * sizeof(group_entry);
+    }
+    return total;
+}
+
 void group_table_swap(group_table *a, group_table *b) {
     group_table tmp = *a;
     *a = *b;

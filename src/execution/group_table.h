@@ -50,9 +50,14 @@ typedef struct group_table {
 } group_table;
 
 /* Owner: the caller; group_table_free frees every block. No memory is taken until the first
- * insert. */
+ * insert. A freed table is empty and may be used again. */
 void group_table_init(group_table *t, const group_shape *shape, buffer_pool *pool, memory_tag tag);
 void group_table_free(group_table *t);
+/* Bytes of pool blocks the table holds (rows, string heap, directory). */
+uint64_t group_table_bytes(const group_table *t);
+/* Bytes the table would hold after `count` more groups, at most: today's plus their rows and,
+ * when the directory must grow for them, the new directory (the old one is freed after). */
+uint64_t group_table_bytes_after(const group_table *t, uint32_t count);
 /* Swaps the contents of two tables of the same shape. */
 void group_table_swap(group_table *a, group_table *b);
 

@@ -6,12 +6,21 @@
  * global ones under a mutex: the first one is adopted whole, later ones are re-inserted in
  * batches and their states merged with the functions' combine. finalize feeds the distinct
  * (group, argument) pairs to their aggregates. The source emits the global table block by block.
+ *
+ * Spilling (agg_spill.h; GROUP BY without DISTINCT aggregates): the operator holds a pool budget,
+ * and each thread's tables may take an even share of it. A thread whose table would pass its
+ * share writes the groups into its level-0 partitions and empties the table. When nothing spilled
+ * anywhere, combine and the source are the in-memory path above; once any thread spilled, every
+ * table left (the global one too) goes into partitions, which combine moves into the global
+ * state, and the source reads one partition at a time into a table of its own (splitting it
+ * again when it would pass the budget), emits it and frees it, under a mutex.
  */
 #include "execution/hash_aggregate.h"
 
 #include <pthread.h>
 #include <string.h>
 
+#include "execution/agg_spill.h"
 #include "execution/group_table.h"
 #include "execution/key_hash.h"
 
@@ -25,6 +34,7 @@ typedef struct agg_params {
     group_shape main_shape;
     group_shape *distinct_shapes; /* per aggregate; used where aggregates[a].distinct */
     bool has_distinct;
+    bool can_spill; /* groups without DISTINCT aggregates */
 } agg_params;
 
 typedef struct arena_link {
@@ -47,6 +57,9 @@ typedef struct agg_global {
     group_table *distinct; /* aggregate_count tables */
     arena *strings;        /* strings of states created in finalize */
     arena_link *arenas;    /* string arenas of the combined thread-local states */
+    pool_budget budget;
+    bool spilled;          /* under lock: the groups are in parts, main is empty */
+    agg_partitions *parts; /* level-0 partitions of every thread, once spilled */
 } agg_global;
 
 typedef struct agg_local {
@@ -56,10 +69,28 @@ typedef struct agg_local {
     arena *strings;
     vector *vectors;       /* group_count + 1 scratch vectors for merging */
     agg_scratch *scratch;
+    agg_spill *spill;      /* created on the first spill */
+    agg_partitions *parts; /* this thread's spilled groups */
 } agg_local;
+
+/* The source once spilled: a stack of partition sets (a set at level d + 1 is one partition of
+ * the set below it, split again), read depth first; `table` holds the partition being emitted. */
+typedef struct agg_spill_source {
+    pthread_mutex_t lock;
+    bool lock_initialized;
+    agg_spill *spill;
+    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 2];
+    uint32_t next[AGG_SPILL_MAX_LEVEL + 2]; /* next partition to read in each set */
+    uint32_t depth;
+    group_table table;
+    arena *strings;   /* strings of the table's states */
+    uint32_t block;   /* emit cursor in the table's rows */
+    uint64_t position;
+} agg_spill_source;
 
 typedef struct agg_source_state {
     atomic_uint next_block;
+    agg_spill_source *spill; /* NULL: the in-memory path */
 } agg_source_state;
 
 typedef struct agg_source_local {
@@ -145,6 +176,7 @@ static bool agg_sink_init(physical_op *op, exec_context *ctx, error *err) {
     if (!g->strings) return oom(err, "aggregate string arena");
     pthread_mutex_init(&g->lock, NULL);
     g->lock_initialized = true;
+    pool_budget_register(ctx->pool, &g->budget);
     op->sink_state = g;
     return true;
 }
@@ -158,6 +190,8 @@ static void agg_sink_local_destroy(physical_op *op, void *local) {
     if (l->strings) arena_destroy(l->strings);
     if (l->vectors) pool_free(l->pool, l->vectors);
     if (l->scratch) pool_free(l->pool, l->scratch);
+    agg_spill_destroy(l->spill);
+    agg_partitions_destroy(l->parts);
     pool_free(l->pool, l);
 }
 
@@ -183,13 +217,72 @@ static void *agg_sink_local_init(physical_op *op, exec_context *ctx, error *err)
     return l;
 }
 
+/* ---- spilling ------------------------------------------------------------------------------ */
+
+/* Writes the groups of t into the thread's partitions and empties t. */
+static bool agg_spill_table(const agg_params *p, agg_local *l, group_table *t, error *err) {
+    if (!l->spill && !(l->spill = agg_spill_create(l->pool, &p->main_shape, err))) return false;
+    if (!l->parts && !(l->parts = agg_partitions_create(l->pool, 0, err))) return false;
+    if (!agg_spill_write_table(l->spill, t, l->parts, err)) return false;
+    group_table_free(t);
+    return true;
+}
+
+/* Writes the thread's groups into its partitions and empties its table and string arena. */
+static bool agg_local_spill(const agg_params *p, agg_local *l, error *err) {
+    if (!agg_spill_table(p, l, &l->main, err)) return false;
+    arena_reset(l->strings);
+    return true;
+}
+
+/* Before sinking n rows: spills the thread's table if they could take it past its share. */
+static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l, uint32_t threads, uint32_t n,
+                                error *err) {
+    if (!p->can_spill || l->main.count == 0) return true;
+    uint64_t share = pool_budget_bytes(&g->budget) / (threads ? threads : 1);
+    if (group_table_bytes_after(&l->main, n) + arena_bytes(l->strings) <= share) return true;
+    return agg_local_spill(p, l, err);
+}
+
+static uint64_t agg_global_bytes(const agg_global *g) {
+    uint64_t n = group_table_bytes(&g->main);
+    for (const arena_link *a = g->arenas; a; a = a->next) n += arena_bytes(a->strings);
+    return n;
+}
+
+static void agg_global_free_arenas(agg_global *g, buffer_pool *pool) {
+    while (g->arenas) {
+        arena_link *next = g->arenas->next;
+        arena_destroy(g->arenas->strings);
+        pool_free(pool, g->arenas);
+        g->arenas = next;
+    }
+}
+
+/* Under the lock, once spilled: the global table (groups combined before anything spilled) and
+ * the thread's table go into the thread's partitions, which join the global ones. */
+static bool agg_combine_spilled(const agg_params *p, agg_global *g, agg_local *l, error *err) {
+    g->spilled = true;
+    if (g->main.count) {
+        if (!agg_spill_table(p, l, &g->main, err)) return false;
+        agg_global_free_arenas(g, l->pool);
+    }
+    if (!agg_local_spill(p, l, err)) return false;
+    if (!g->parts) {
+        g->parts = l->parts;
+        l->parts = NULL;
+        return true;
+    }
+    return agg_partitions_move(g->parts, l->parts, err);
+}
+
 static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
-    (void)ctx;
     agg_params *p = op->params;
     agg_local *l = local;
     agg_scratch *s = l->scratch;
     uint32_t n = in->count;
     if (n == 0) return true;
+    if (!agg_local_make_room(p, op->sink_state, l, ctx->threads, n, err)) return false;
     for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
     /* without GROUP BY every row goes to the one group: look it up once */
     bool single = p->group_count == 0;
@@ -236,6 +329,14 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
     arena_link *link = pool_malloc(ctx->pool, sizeof *link);
     if (!link) return oom(err, "aggregate arena list");
     pthread_mutex_lock(&g->lock);
+    if (p->can_spill && (g->spilled || l->parts ||
+                         agg_global_bytes(g) + group_table_bytes(&l->main) + arena_bytes(l->strings) >
+                             pool_budget_bytes(&g->budget))) {
+        bool ok = agg_combine_spilled(p, g, l, err);
+        pthread_mutex_unlock(&g->lock);
+        pool_free(ctx->pool, link);
+        return ok;
+    }
     link->strings = l->strings;
     link->next = g->arenas;
     g->arenas = link;
@@ -301,12 +402,45 @@ static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
 
 /* ---- source ------------------------------------------------------------------------------ */
 
+/* Frees what the spilled source holds (partitions not read yet, the table being emitted). */
+static void agg_spill_source_free(agg_spill_source *ss) {
+    if (!ss) return;
+    for (uint32_t d = 0; d < ss->depth; d++) agg_partitions_destroy(ss->sets[d]);
+    ss->depth = 0;
+    group_table_free(&ss->table);
+    if (ss->strings) arena_destroy(ss->strings);
+    ss->strings = NULL;
+    agg_spill_destroy(ss->spill);
+    ss->spill = NULL;
+    if (ss->lock_initialized) pthread_mutex_destroy(&ss->lock);
+    ss->lock_initialized = false;
+}
+
+/* The spilled source takes over the global partitions. */
+static bool agg_spill_source_init(const agg_params *p, agg_global *g, agg_source_state *st, exec_context *ctx,
+                                  error *err) {
+    agg_spill_source *ss = arena_alloc(ctx->arena, sizeof *ss, err);
+    if (!ss) return false;
+    pthread_mutex_init(&ss->lock, NULL);
+    ss->lock_initialized = true;
+    st->spill = ss;
+    group_table_init(&ss->table, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
+    if (!(ss->strings = arena_create(ctx->pool, TAG_HASH_TABLE))) return oom(err, "aggregate string arena");
+    if (!(ss->spill = agg_spill_create(ctx->pool, &p->main_shape, err))) return false;
+    if (g->parts) {
+        ss->sets[ss->depth++] = g->parts;
+        g->parts = NULL;
+    }
+    return true;
+}
+
 static bool agg_source_init(physical_op *op, exec_context *ctx, error *err) {
+    agg_global *g = op->sink_state;
     agg_source_state *st = arena_alloc(ctx->arena, sizeof *st, err);
     if (!st) return false;
     atomic_init(&st->next_block, 0);
     op->source_state = st;
-    return true;
+    return !g->spilled || agg_spill_source_init(op->params, g, st, ctx, err);
 }
 
 static void *agg_source_local_init(physical_op *op, exec_context *ctx, error *err) {
@@ -334,29 +468,21 @@ static void agg_source_local_destroy(physical_op *op, void *local) {
     pool_free(l->pool, l);
 }
 
-static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
-    (void)ctx;
-    agg_params *p = op->params;
-    agg_global *g = op->sink_state;
-    agg_source_state *st = op->source_state;
-    agg_source_local *l = local;
-    const block_list *blocks = &g->main.rows.blocks;
+/* Fills out with rows[0..n) of the table: keys, then the aggregates' results. With
+ * copy_strings, key strings go into out's heap (the table may be freed before out is read). */
+static bool agg_emit_rows(const agg_params *p, agg_source_local *l, uint32_t n, bool copy_strings, chunk *out,
+                          error *err) {
     const row_layout *layout = &p->main_shape.layout;
-    out->count = 0;
-    for (;;) {
-        if (l->has_block && l->position < blocks->entries[l->block].used) break;
-        unsigned b = atomic_fetch_add(&st->next_block, 1);
-        if (b >= blocks->count) return true;
-        l->block = b;
-        l->position = 0;
-        l->has_block = true;
+    for (uint32_t j = 0; j < p->group_count; j++) {
+        vector *v = &out->columns[j];
+        row_gather(layout, j, l->rows, n, v, 0);
+        if (!copy_strings || layout->types[j].id != TYPE_VARCHAR) continue;
+        string_t *str = v->data;
+        for (uint32_t k = 0; k < n; k++)
+            if (vector_is_valid(v, k) && str[k].length > STRING_INLINE_LENGTH &&
+                !chunk_store_string(out, str[k].value.pointer.ptr, str[k].length, &str[k], err))
+                return false;
     }
-    const block_entry *e = &blocks->entries[l->block];
-    uint64_t left = e->used - l->position;
-    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
-    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (l->position + k) * layout->width;
-    l->position += n;
-    for (uint32_t j = 0; j < p->group_count; j++) row_gather(layout, j, l->rows, n, &out->columns[j], 0);
     aggregate_context actx = {l->strings, err};
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         const aggregate_function *fn = &p->functions[a];
@@ -373,21 +499,105 @@ static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk 
     return true;
 }
 
+/* Makes ss->table the next partition's groups; false with no error when none is left. */
+static bool agg_spill_next_table(agg_global *g, agg_spill_source *ss, error *err) {
+    group_table_free(&ss->table);
+    arena_reset(ss->strings);
+    ss->block = 0;
+    ss->position = 0;
+    while (ss->depth > 0) {
+        uint32_t d = ss->depth - 1;
+        agg_partitions *set = ss->sets[d];
+        if (ss->next[d] == AGG_SPILL_PARTITIONS) {
+            agg_partitions_destroy(set);
+            ss->depth--;
+            continue;
+        }
+        block_list *part = &set->parts[ss->next[d]++];
+        if (part->count == 0) continue;
+        agg_partitions *sub = NULL;
+        bool ok = agg_spill_read_partition(ss->spill, part, set->level, &ss->table, ss->strings,
+                                           pool_budget_bytes(&g->budget), &sub, err);
+        if (sub) { /* split again: read its partitions first */
+            ss->sets[ss->depth] = sub;
+            ss->next[ss->depth++] = 0;
+        }
+        if (!ok) return false;
+        if (!sub) return true;
+    }
+    return false;
+}
+
+/* The spilled source: one thread at a time emits the current partition's table, then reads the
+ * next partition. */
+static bool agg_get_data_spilled(const agg_params *p, agg_global *g, agg_spill_source *ss, agg_source_local *l,
+                                 chunk *out, error *err) {
+    pthread_mutex_lock(&ss->lock);
+    const block_list *blocks = &ss->table.rows.blocks;
+    bool ok = true;
+    while (!(ss->block < blocks->count && ss->position < blocks->entries[ss->block].used)) {
+        if (ss->block < blocks->count) {
+            ss->block++;
+            ss->position = 0;
+            continue;
+        }
+        if (!agg_spill_next_table(g, ss, err)) {
+            ok = !error_is_set(err);
+            break;
+        }
+    }
+    if (ok && ss->block < blocks->count) {
+        const block_entry *e = &blocks->entries[ss->block];
+        uint64_t left = e->used - ss->position;
+        uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
+        for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (ss->position + k) * p->main_shape.layout.width;
+        ss->position += n;
+        ok = agg_emit_rows(p, l, n, true, out, err);
+    }
+    pthread_mutex_unlock(&ss->lock);
+    return ok;
+}
+
+static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
+    (void)ctx;
+    agg_params *p = op->params;
+    agg_global *g = op->sink_state;
+    agg_source_state *st = op->source_state;
+    agg_source_local *l = local;
+    out->count = 0;
+    if (st->spill) return agg_get_data_spilled(p, g, st->spill, l, out, err);
+    const block_list *blocks = &g->main.rows.blocks;
+    const row_layout *layout = &p->main_shape.layout;
+    for (;;) {
+        if (l->has_block && l->position < blocks->entries[l->block].used) break;
+        unsigned b = atomic_fetch_add(&st->next_block, 1);
+        if (b >= blocks->count) return true;
+        l->block = b;
+        l->position = 0;
+        l->has_block = true;
+    }
+    const block_entry *e = &blocks->entries[l->block];
+    uint64_t left = e->used - l->position;
+    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
+    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (l->position + k) * layout->width;
+    l->position += n;
+    return agg_emit_rows(p, l, n, false, out, err);
+}
+
 /* ---- destroy ------------------------------------------------------------------------------ */
 
 static void agg_destroy(physical_op *op) {
     agg_params *p = op->params;
     agg_global *g = op->sink_state;
     if (!g) return;
+    agg_source_state *st = op->source_state;
+    if (st) agg_spill_source_free(st->spill);
+    agg_partitions_destroy(g->parts);
+    g->parts = NULL;
+    pool_budget_unregister(&g->budget);
     group_table_free(&g->main);
     for (uint32_t a = 0; a < p->aggregate_count; a++) group_table_free(&g->distinct[a]);
-    buffer_pool *pool = g->main.pool;
-    while (g->arenas) {
-        arena_link *next = g->arenas->next;
-        arena_destroy(g->arenas->strings);
-        pool_free(pool, g->arenas);
-        g->arenas = next;
-    }
+    agg_global_free_arenas(g, g->main.pool);
     if (g->strings) arena_destroy(g->strings);
     if (g->lock_initialized) pthread_mutex_destroy(&g->lock);
     op->sink_state = NULL;
@@ -450,6 +660,7 @@ physical_op *hash_aggregate_create(arena *a, physical_op *child, const uint32_t 
         if (aggregates[i].distinct) p->has_distinct = true;
         state_bytes += (aggregates[i].fn.state_size + 15) & ~15u;
     }
+    p->can_spill = group_count > 0 && !p->has_distinct;
     /* group key types come first in the output types */
     if (!row_layout_init(&p->main_shape.layout, a, types, group_count, sizeof(uint64_t),
                          (uint32_t)state_bytes + (aggregate_count ? 8 : 0), err))

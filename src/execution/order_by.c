@@ -196,9 +196,7 @@ static uint64_t store_projected_bytes(const order_params *p, const order_store *
     const row_store *rs = &s->rows;
     uint64_t bytes = block_list_bytes(&rs->blocks) + block_list_bytes(&s->strings.blocks);
     bytes += 2 * (rs->row_count + n) * (uint64_t)sort_entry_width(&p->sort);
-    uint64_t room = rs->blocks.count ? rs->rows_per_block - rs->blocks.entries[rs->blocks.count - 1].used : 0;
-    /* the next row block: as in row_store_append_new_block, 4 MiB ones after the first 8 */
-    if (room < n) bytes += rs->blocks.count >= 8 ? (uint64_t)4 << 20 : rs->block_size;
+    bytes += row_store_growth(rs, n);
     if (p->layout.has_strings) bytes += POOL_BLOCK_SIZE; /* the next string block */
     return bytes;
 }

@@ -180,6 +180,16 @@ uint8_t *row_store_append_new_block(row_store *s, error *err) {
     return e->data;
 }
 
+uint64_t row_store_growth(const row_store *s, uint64_t n) {
+    uint64_t room = s->blocks.count ? s->rows_per_block - s->blocks.entries[s->blocks.count - 1].used : 0;
+    if (n <= room) return 0;
+    size_t size = s->blocks.count >= ROW_STORE_SMALL_BLOCKS && s->block_size < ROW_STORE_LARGE_BLOCK
+                      ? ROW_STORE_LARGE_BLOCK
+                      : s->block_size;
+    uint64_t per_block = size / s->layout->width;
+    return (n - room + per_block - 1) / per_block * size;
+}
+
 bool row_store_append(row_store *s, uint32_t n, uint8_t **rows, error *err) {
     for (uint32_t k = 0; k < n; k++)
         if (!(rows[k] = row_store_append_one(s, err))) return false;

@@ -103,6 +103,8 @@ static inline uint8_t *row_store_append_one(row_store *s, error *err) {
     }
     return row_store_append_new_block(s, err);
 }
+/* Bytes of the new blocks the store would take to hold n more rows (budget checks). */
+uint64_t row_store_growth(const row_store *s, uint64_t n);
 /* Appends n rows; rows[k] receives the address of the k-th. */
 bool row_store_append(row_store *s, uint32_t n, uint8_t **rows, error *err);
 bool row_store_move(row_store *dst, row_store *src, error *err);

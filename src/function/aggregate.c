@@ -420,6 +420,23 @@ STR_FUNCS(max_str, 1)
 STR_FUNCS(min_str, -1)
 STR_FUNCS(first_str, 0)
 
+/* Spilling: a long string goes out of the state, which then points at nothing until read back. */
+static uint32_t str_spill_size(const void *state) {
+    const str_state *s = state;
+    return s->has && s->len > STR_STATE_INLINE ? s->len : 0;
+}
+static void str_spill_write(void *copy, uint8_t *out) {
+    str_state *s = copy;
+    if (str_spill_size(s)) memcpy(out, s->ptr, s->len);
+    s->ptr = NULL;
+    s->cap = 0;
+}
+static void str_spill_read(void *copy, const uint8_t *in) {
+    str_state *s = copy;
+    s->ptr = str_spill_size(s) ? (char *)in : NULL;
+    s->cap = 0;
+}
+
 static bool str_finalize(const void *state, vector *out, uint32_t row, chunk *heap_owner, aggregate_context *ctx) {
     const str_state *s = state;
     if (!s->has) {
@@ -529,6 +546,9 @@ static bool bind_minmax_first(const char *name, logical_type t, int mode, aggreg
         if (mode > 0) set_fn(out, name, t, t, sizeof(str_state), init_str, max_str_update, max_str_combine, str_finalize);
         else if (mode < 0) set_fn(out, name, t, t, sizeof(str_state), init_str, min_str_update, min_str_combine, str_finalize);
         else set_fn(out, name, t, t, sizeof(str_state), init_str, first_str_update, first_str_combine, str_finalize);
+        out->spill_size = str_spill_size;
+        out->spill_write = str_spill_write;
+        out->spill_read = str_spill_read;
         return true;
     default: return false;
     }

@@ -7,7 +7,8 @@
  * DISTINCT is not the function's business: the hash aggregate deduplicates (group, argument)
  * pairs before calling update.
  * States must be position-independent (no pointers), except min/max over VARCHAR, whose state
- * points into string memory the operator owns (aggregate_context.strings) for the query's life.
+ * points into string memory the operator owns (aggregate_context.strings) for the query's life;
+ * such functions provide spill_size/spill_write/spill_read so the states can still be spilled.
  */
 #ifndef EIDER_AGGREGATE_H
 #define EIDER_AGGREGATE_H
@@ -34,6 +35,14 @@ typedef struct aggregate_function {
     /* Writes the result of state into row `row` of out (sets NULL where the result is NULL;
      * result strings go into heap_owner's heap). */
     bool (*finalize)(const void *state, vector *out, uint32_t row, chunk *heap_owner, aggregate_context *ctx);
+    /* Optional, for states that point outside themselves (min/max/any_value over VARCHAR keep
+     * long strings in ctx->strings); NULL: the state's bytes are position independent. A spilled
+     * state is a copy of its state_size bytes plus spill_size(copy) bytes stored elsewhere:
+     * spill_write copies those bytes to out and makes the copy position independent; spill_read
+     * points a copy back at them, after which it is a valid combine source while they stay put. */
+    uint32_t (*spill_size)(const void *state);
+    void (*spill_write)(void *copy, uint8_t *out);
+    void (*spill_read)(void *copy, const uint8_t *in);
 } aggregate_function;
 
 /* Resolves an aggregate by name and argument type; nargs is 0 only for count(*) (name "count"
