@@ -7,7 +7,7 @@
  * row blocks into the global state. finalize merges the runs into one array of entries, and the
  * source emits the rows in that order.
  *
- * Spilling (without a limit): the operator holds a pool budget while it lives, and each thread's
+ * Spilling: the operator holds a pool budget while it lives, and each thread's
  * store may use about budget / threads bytes (its row and string blocks and the entries its sort
  * needs). A store that would pass its share is sorted and written out as a sorted run in pool
  * blocks that the pool may evict to temp files (sort_run.h), then emptied. Once any thread has
@@ -18,7 +18,9 @@
  *
  * Top-N (limit >= 0): a store is compacted whenever it holds about twice the offset + limit rows
  * it needs: its rows are sorted and only the first offset + limit are copied into fresh blocks, so
- * the memory held stays proportional to offset + limit, not to the input.
+ * the memory held stays proportional to offset + limit, not to the input. When offset + limit rows
+ * themselves pass the budget (a large OFFSET), stores spill as above, each run cut to its first
+ * offset + limit rows, and finalize writes the global store out as one more run.
  */
 #include "execution/order_by.h"
 
@@ -55,7 +57,7 @@ typedef struct order_global {
     block_handle **runs;         /* sorted runs from combine (without a limit) */
     uint64_t *run_counts;
     uint32_t run_count, run_capacity;
-    /* spilling (without a limit) */
+    /* spilling */
     pool_budget budget;
     atomic_bool spilled;         /* some thread wrote a run out: every row goes into runs */
     sort_run *spill_runs;        /* pool_malloc'ed array; the runs own their blocks */
@@ -184,7 +186,8 @@ static bool spill_store(const order_params *p, order_global *g, order_store *s, 
     block_handle *entries;
     if (!store_sort(p, s, g->pool, &entries, err)) return false;
     if (!entries) return true;
-    bool ok = spill_entries(p, g, block_data(entries), s->rows.row_count, err);
+    uint64_t n = s->rows.row_count < p->keep ? s->rows.row_count : p->keep; /* top-N needs no more */
+    bool ok = spill_entries(p, g, block_data(entries), n, err);
     block_free(entries);
     store_free(s);
     store_init(s, p, g->pool);
@@ -264,7 +267,7 @@ static bool order_sink_init(physical_op *op, exec_context *ctx, error *err) {
     atomic_init(&g->spilled, false);
     pthread_mutex_init(&g->lock, NULL);
     g->lock_initialized = true;
-    if (p->keep == UINT64_MAX) pool_budget_register(ctx->pool, &g->budget);
+    pool_budget_register(ctx->pool, &g->budget);
     op->sink_state = g;
     return true;
 }
@@ -293,7 +296,7 @@ static bool order_sink(physical_op *op, exec_context *ctx, void *local, chunk *i
     order_local *l = local;
     uint32_t n = in->count;
     if (n == 0 || p->keep == 0) return true;
-    if (p->keep == UINT64_MAX && store_needs_spill(p, op->sink_state, &l->store, n, ctx->threads) &&
+    if (store_needs_spill(p, op->sink_state, &l->store, n, ctx->threads) &&
         !spill_store(p, op->sink_state, &l->store, err))
         return false;
     if (!row_store_append(&l->store.rows, n, l->rows, err)) return false;
@@ -326,7 +329,7 @@ static bool order_combine(physical_op *op, exec_context *ctx, void *local, error
     order_global *g = op->sink_state;
     order_local *l = local;
     if (!l) return true;
-    if (p->keep == UINT64_MAX && atomic_load(&g->spilled)) return spill_store(p, g, &l->store, err);
+    if (atomic_load(&g->spilled)) return spill_store(p, g, &l->store, err);
     if (p->keep == UINT64_MAX) { /* sort this thread's rows here, in parallel with the others */
         block_handle *run;
         uint64_t count = l->store.rows.row_count;
@@ -369,6 +372,8 @@ static bool merge_runs(const order_params *p, order_global *g, error *err) {
 
 /* With spilled runs: every row into runs, merged down to one merge the source streams. */
 static bool finalize_spilled(const order_params *p, order_global *g, error *err) {
+    /* a top-N's global store holds the rows of threads that combined before anything spilled */
+    if (p->keep != UINT64_MAX && !spill_store(p, g, &g->store, err)) return false;
     if (!spill_memory_runs(p, g, err) || !merge_spilled_runs(p, g, err)) return false;
     g->retained = pool_calloc(g->pool, VECTOR_SIZE, sizeof *g->retained);
     if (!g->retained) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the sort's merge state");
