@@ -7,8 +7,10 @@
 
 /* ---- runs ---------------------------------------------------------------------------------- */
 
-void sort_run_init(sort_run *r, buffer_pool *pool) {
-    block_list_init(&r->blocks, pool, TAG_ORDER_BY);
+void sort_run_init(sort_run *r, buffer_pool *pool) { sort_run_init_tag(r, pool, TAG_ORDER_BY); }
+
+void sort_run_init_tag(sort_run *r, buffer_pool *pool, memory_tag tag) {
+    block_list_init(&r->blocks, pool, tag);
     r->rows = 0;
 }
 
@@ -244,4 +246,31 @@ bool sort_run_merge(const sort_layout *s, buffer_pool *pool, sort_run *runs, uin
     if (ok)
         for (uint32_t i = 0; i < k; i++) sort_run_free(&runs[i]);
     return ok;
+}
+
+bool sort_run_merge_down(const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t *count, uint32_t fan_in,
+                         atomic_bool *interrupted, error *err) {
+    if (fan_in < 2) fan_in = 2;
+    while (*count > fan_in) {
+        uint32_t merged = 0, n = *count;
+        for (uint32_t start = 0; start < n; start += fan_in) {
+            uint32_t k = n - start < fan_in ? n - start : fan_in;
+            memory_tag tag = runs[start].blocks.tag;
+            sort_run out;
+            sort_run_init_tag(&out, pool, tag);
+            if (k == 1) {
+                out = runs[start];
+            } else if (!sort_run_merge(s, pool, &runs[start], k, &out, interrupted, err)) {
+                sort_run_free(&out);
+                /* keep every run that still holds blocks listed: the merged ones, then the rest */
+                for (uint32_t i = start; i < n; i++) runs[merged++] = runs[i];
+                *count = merged;
+                return false;
+            }
+            for (uint32_t i = start; i < start + k; i++) sort_run_init_tag(&runs[i], pool, tag);
+            runs[merged++] = out;
+        }
+        *count = merged;
+    }
+    return true;
 }

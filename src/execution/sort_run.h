@@ -2,8 +2,8 @@
  * sort_run.h — sorted runs of ORDER BY rows that may leave memory: the run format, a writer, a
  * cursor that reads a run back, and a k-way merge of runs (external merge sort).
  *
- * A run is a list of temporary pool blocks (tag ORDER_BY) holding rows of the sort's row layout
- * (normalized key first) in sorted order. A block holds whole rows: they fill it from the start,
+ * A run is a list of temporary pool blocks (tag ORDER_BY, or the owner's: WINDOW) holding rows of
+ * the sort's row layout (normalized key first) in sorted order. A block holds whole rows: they fill it from the start,
  * and the bytes of their long strings (more than STRING_INLINE_LENGTH) fill it from the end
  * downwards. In a block at rest a long string's pointer field holds the offset of its bytes from
  * the block's start, so the block is position independent: the pool may write it to a temp file
@@ -35,6 +35,8 @@ typedef struct sort_run {
 } sort_run;
 
 void sort_run_init(sort_run *r, buffer_pool *pool);
+/* The same, with the run's blocks counted under tag (the window operator's runs are WINDOW). */
+void sort_run_init_tag(sort_run *r, buffer_pool *pool, memory_tag tag);
 /* Frees every block the run still holds; the run is empty (and reusable) afterwards. */
 void sort_run_free(sort_run *r);
 
@@ -108,5 +110,11 @@ void sort_merger_close(sort_merger *m);
  * with an Interrupted error. On failure the caller frees the inputs and out. */
 bool sort_run_merge(const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t k, sort_run *out,
                     atomic_bool *interrupted, error *err);
+
+/* Merges consecutive groups of fan_in runs (so ties keep the order of the list) into longer runs
+ * until at most fan_in remain in runs[0, *count). Runs emptied by a merge keep their tag. On
+ * failure the runs listed in runs[0, *count) still own every block, for the caller to free. */
+bool sort_run_merge_down(const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t *count, uint32_t fan_in,
+                         atomic_bool *interrupted, error *err);
 
 #endif

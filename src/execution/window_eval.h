@@ -2,10 +2,11 @@
  * window_eval.h — evaluation of window expressions over one partition at a time, for the window
  * operator (window.c). Not for use elsewhere.
  *
- * A partition is a run of the operator's sorted entries (sort_keys.h) with equal partition keys;
- * its rows are in (order keys) order. An evaluator is made once per expression; for each
- * partition the operator calls window_eval_begin, then window_eval_rows over consecutive row
- * ranges from the first row to the last. What an evaluator builds for a partition (segment tree,
+ * A partition is a list of row addresses, rows with equal partition keys in (order keys) order:
+ * a run of the operator's sorted entries (sort_keys.h) when its input fits in memory, an array of
+ * addresses into the blocks of a merge of sorted runs when it spilled (window.c). An evaluator is
+ * made once per expression; for each partition the operator calls window_eval_begin, then
+ * window_eval_rows over consecutive row ranges from the first row to the last. What an evaluator builds for a partition (segment tree,
  * prefix sums, peer group starts) lives in pool blocks (tag WINDOW) that are reused for the next
  * partition, so only one partition's structures exist at a time.
  *
@@ -34,16 +35,19 @@ bool window_same_partition(const window_layout *w, const uint8_t *a, const uint8
 /* Whether two rows of one partition are peers (equal order keys). */
 bool window_same_peers(const window_layout *w, const uint8_t *a, const uint8_t *b);
 
-/* One partition: count rows whose sorted entries start at `entries`. */
+/* One partition of count rows: the address of row i is stored at slots + i * stride (in sorted
+ * entries: slots = the first entry's row pointer, stride = the entry width). */
 typedef struct window_partition {
     const window_layout *w;
-    const uint8_t *entries;
-    uint32_t entry_width;
+    const uint8_t *slots;
+    uint32_t stride;
     uint64_t count;
 } window_partition;
 
 static inline uint8_t *window_partition_row(const window_partition *p, uint64_t i) {
-    return sort_entry_row(&p->w->sort, p->entries + i * p->entry_width);
+    uint8_t *row;
+    memcpy(&row, p->slots + i * p->stride, sizeof row);
+    return row;
 }
 
 /* A pool block that is kept from one partition to the next and grows when one needs more. */

@@ -1,0 +1,348 @@
+/* Window functions over more rows than memory_limit: sorted runs spilled, partitions evaluated one
+ * at a time from the merge.
+ *
+ * 1. Through the public API, memory_limit 24MB, threads 1 and 2: window queries over a table larger
+ *    than the limit — row_number over many small partitions, and several functions and frames at
+ *    once (a sliding sum, lag with a default, rank, a sliding max of a VARCHAR, a running count) —
+ *    give the same rows as without a limit (an order-independent hash of every value of every
+ *    row); the operator's runs are seen in temp storage while it runs; afterwards the WINDOW tag
+ *    holds nothing and the tables hold what they held.
+ * 2. A partition larger than the window's budget fails with an Out of Memory error that says so,
+ *    and leaves nothing behind; the next query runs.
+ * 3. A spilling window query interrupted from another thread leaves nothing behind.
+ * After the tables are dropped no temp file remains. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eider.h"
+#include "main/database.h"
+
+#include "test_util.h"
+
+#if defined(EIDER_SANITIZE) || defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+static char tmp_root[256];
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static eider_result *run(eider_connection *con, const char *sql) {
+    eider_result *r = NULL;
+    eider_query(con, sql, &r);
+    return r;
+}
+
+static bool run_ok(eider_connection *con, const char *sql) {
+    eider_result *r = run(con, sql);
+    bool ok = r && !eider_result_error(r);
+    if (!ok) fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no result");
+    eider_result_destroy(r);
+    return ok;
+}
+
+static int64_t query_int(eider_connection *con, const char *sql) {
+    eider_result *r = run(con, sql);
+    int64_t v = -1;
+    if (r && !eider_result_error(r) && eider_row_count(r) > 0 && !eider_value_is_null(r, 0, 0)) v = eider_value_int64(r, 0, 0);
+    else fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no value");
+    eider_result_destroy(r);
+    return v;
+}
+
+static uint64_t fnv(uint64_t h, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Order-independent hash of every row (each row's values as text, NULL as \N). */
+static uint64_t result_hash(const eider_result *r) {
+    uint64_t total = 0, cols = eider_column_count(r), rows = eider_row_count(r);
+    for (uint64_t row = 0; row < rows; row++) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (uint64_t c = 0; c < cols; c++) {
+            if (eider_value_is_null(r, c, row)) {
+                h = fnv(h, "\\N\t", 3);
+                continue;
+            }
+            char *text = eider_value_text(r, c, row);
+            h = fnv(h, text, strlen(text));
+            h = fnv(h, "\t", 1);
+            eider_free(text);
+        }
+        total += mix(h);
+    }
+    return total;
+}
+
+/* Bytes the tables hold, resident and spilled. */
+static int64_t table_bytes(eider_connection *con) {
+    return query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
+                          "WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS', 'BASE_TABLE')");
+}
+
+/* After a query: the window holds nothing, the tables hold what they held, and a temp file
+ * remains only while some block is spilled. */
+static void check_clean(eider_database *db, eider_connection *con, int64_t tables_before, const char *what) {
+    CHECK(query_int(con, "SELECT memory_usage_bytes + temporary_storage_bytes FROM eider_memory() WHERE tag = 'WINDOW'") == 0,
+          "%s: WINDOW bytes left", what);
+    CHECK(query_int(con, "SELECT memory_usage_bytes + temporary_storage_bytes FROM eider_memory() WHERE tag = 'COLUMN_DATA'") == 0,
+          "%s: result bytes left", what);
+    CHECK(table_bytes(con) == tables_before, "%s: table bytes %" PRId64 " vs %" PRId64, what, table_bytes(con), tables_before);
+    int64_t spilled = query_int(con, "SELECT sum(temporary_storage_bytes) FROM eider_memory()");
+    int64_t files = query_int(con, "SELECT count(*) FROM eider_temporary_files()");
+    CHECK(spilled > 0 || files == 0, "%s: %" PRId64 " temp files with nothing spilled", what, files);
+    CHECK(pool_used_bytes(db->pool) <= pool_memory_limit(db->pool));
+}
+
+/* Watches the pool from another thread while a query runs: the highest WINDOW temporary bytes (the
+ * operator's runs written to temp files). */
+typedef struct watcher {
+    eider_database *db;
+    atomic_bool stop;
+    uint64_t max_window_spilled;
+    pthread_t thread;
+} watcher;
+
+static void *watch(void *arg) {
+    watcher *w = arg;
+    while (!atomic_load(&w->stop)) {
+        uint64_t t = pool_tag_temporary_bytes(w->db->pool, TAG_WINDOW);
+        if (t > w->max_window_spilled) w->max_window_spilled = t;
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static void watch_start(watcher *w, eider_database *db) {
+    memset(w, 0, sizeof *w);
+    w->db = db;
+    atomic_init(&w->stop, false);
+    pthread_create(&w->thread, NULL, watch, w);
+}
+
+static void watch_stop(watcher *w) {
+    atomic_store(&w->stop, true);
+    pthread_join(w->thread, NULL);
+}
+
+static eider_database *open_db(const char *limit, int threads, const char *temp_dir, eider_connection **con) {
+    eider_config *cfg;
+    eider_config_create(&cfg);
+    char t[16];
+    snprintf(t, sizeof t, "%d", threads);
+    eider_config_set(cfg, "threads", t);
+    eider_config_set(cfg, "memory_limit", limit);
+    eider_config_set(cfg, "temp_directory", temp_dir);
+    eider_database *db = NULL;
+    char *error = NULL;
+    if (eider_open(NULL, cfg, &db, &error) != EIDER_SUCCESS || eider_connect(db, con) != EIDER_SUCCESS) {
+        fprintf(stderr, "open: %s\n", error ? error : "?");
+        eider_free(error);
+        eider_config_destroy(cfg);
+        return NULL;
+    }
+    eider_config_destroy(cfg);
+    return db;
+}
+
+static const char *LIMIT = "24MB";
+
+static const char *QUERIES[] = {
+    /* many partitions of a few rows, every column */
+    "SELECT *, row_number() OVER (PARTITION BY k ORDER BY v) AS rn FROM t",
+    /* several functions and frames over the same window */
+    "SELECT id, sum(amount) OVER w AS sa, lag(v, 1, -1) OVER w AS l, rank() OVER w AS r, "
+    "max(s) OVER (PARTITION BY k ORDER BY v ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS ms, "
+    "count(*) OVER (PARTITION BY k ORDER BY v) AS c "
+    "FROM t WINDOW w AS (PARTITION BY k ORDER BY v ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+    /* a VARCHAR partition key */
+    "SELECT id, first_value(id) OVER (PARTITION BY s ORDER BY id) AS f, count(*) OVER (PARTITION BY s) AS n FROM t",
+};
+#define QUERY_COUNT (sizeof QUERIES / sizeof QUERIES[0])
+
+/* ---- 1. answers under the limit equal the answers without it ------------------------------------ */
+
+static void test_spill(int threads, int64_t rows) {
+    char dir[512], sql[1024], what[64];
+    snprintf(dir, sizeof dir, "%s/db%d", tmp_root, threads);
+    eider_connection *con;
+    eider_database *db = open_db("4GB", threads, dir, &con);
+    CHECK(db != NULL);
+    if (!db) return;
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE t AS SELECT range AS id, (range * 2654435761) %% %" PRId64 " AS k, "
+             "(range * 7919) %% %" PRId64 " AS v, CAST(range %% 1000 AS DOUBLE) * 0.25 AS amount, "
+             "'value ' || ((range * 31) %% %" PRId64 ") || ' of the s column' AS s FROM range(%" PRId64 ")",
+             rows * 43 / 100, rows, rows / 3, rows);
+    CHECK(run_ok(con, sql), "create t");
+    uint64_t reference[QUERY_COUNT];
+    for (size_t q = 0; q < QUERY_COUNT; q++) {
+        eider_result *r = run(con, QUERIES[q]);
+        CHECK(r && !eider_result_error(r), "reference %zu: %s", q, r && eider_result_error(r) ? eider_result_error(r) : "");
+        reference[q] = r && !eider_result_error(r) ? result_hash(r) : 0;
+        CHECK(!r || eider_result_error(r) || eider_row_count(r) == (uint64_t)rows);
+        eider_result_destroy(r);
+    }
+    snprintf(sql, sizeof sql, "SET memory_limit='%s'", LIMIT);
+    CHECK(run_ok(con, sql), "set memory_limit");
+    int64_t tables = table_bytes(con);
+
+    for (size_t q = 0; q < QUERY_COUNT; q++) {
+        snprintf(what, sizeof what, "threads %d: query %zu", threads, q);
+        watcher w;
+        watch_start(&w, db);
+        double t0 = now();
+        eider_result *r = run(con, QUERIES[q]);
+        double seconds = now() - t0;
+        watch_stop(&w);
+        CHECK(r && !eider_result_error(r), "%s: %s", what, r && eider_result_error(r) ? eider_result_error(r) : "");
+        if (r && !eider_result_error(r)) {
+            CHECK(eider_row_count(r) == (uint64_t)rows, "%s: %" PRIu64 " rows", what, eider_row_count(r));
+            CHECK(result_hash(r) == reference[q], "%s: the answer differs from the unlimited run", what);
+        }
+        eider_result_destroy(r);
+        printf("%s: %.2f s, WINDOW spilled up to %.1f MB\n", what, seconds, (double)w.max_window_spilled / 1e6);
+        CHECK(w.max_window_spilled > 0, "%s: the window wrote no runs to temp files", what);
+        check_clean(db, con, tables, what);
+    }
+
+    CHECK(run_ok(con, "DROP TABLE t"), "drop t");
+    CHECK(query_int(con, "SELECT count(*) FROM eider_temporary_files()") == 0, "temp files after the drop");
+    CHECK(query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
+                         "WHERE tag NOT IN ('METADATA', 'ALLOCATOR')") == 0,
+          "pool after the drop");
+    eider_disconnect(con);
+    eider_close(db);
+}
+
+/* ---- 2. a partition larger than the budget --------------------------------------------------------- */
+
+static void test_huge_partition(int64_t rows) {
+    char dir[512], sql[512];
+    snprintf(dir, sizeof dir, "%s/huge", tmp_root);
+    eider_connection *con;
+    eider_database *db = open_db(LIMIT, 2, dir, &con);
+    CHECK(db != NULL);
+    if (!db) return;
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE t AS SELECT range AS id, (range * 7919) %% %" PRId64 " AS v, "
+             "'value ' || range || ' of the s column' AS s FROM range(%" PRId64 ")",
+             rows, rows);
+    CHECK(run_ok(con, sql), "create t");
+    int64_t tables = table_bytes(con);
+    /* a partition of all rows but ten: larger than the window's share of the limit */
+    eider_result *r = run(con, "SELECT *, row_number() OVER (PARTITION BY id < 10 ORDER BY v) FROM t");
+    CHECK(r && eider_result_error_type(r) == EIDER_ERROR_OUT_OF_MEMORY &&
+              strstr(eider_result_error(r), "Out of Memory Error") && strstr(eider_result_error(r), "window partition"),
+          "a partition over the budget: %s", r && eider_result_error(r) ? eider_result_error(r) : "success");
+    eider_result_destroy(r);
+    check_clean(db, con, tables, "huge partition");
+    /* many partitions over the same rows work */
+    CHECK(query_int(con, "SELECT count(*) FROM (SELECT *, row_number() OVER (PARTITION BY id % 100000 ORDER BY v) FROM t)") ==
+          rows);
+    check_clean(db, con, tables, "small partitions");
+    CHECK(run_ok(con, "DROP TABLE t"));
+    CHECK(query_int(con, "SELECT count(*) FROM eider_temporary_files()") == 0);
+    eider_disconnect(con);
+    eider_close(db);
+}
+
+/* ---- 3. interrupting a spilling window query ------------------------------------------------------- */
+
+typedef struct runner {
+    eider_connection *con;
+    const char *sql;
+    eider_result *result;
+    atomic_bool done;
+} runner;
+
+static void *run_thread(void *arg) {
+    runner *r = arg;
+    eider_query(r->con, r->sql, &r->result);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* Interrupts the query once the window has spilled, or `at` seconds after it started if later. */
+static void interrupt_spilling_window(eider_database *db, eider_connection *con, int64_t tables, const char *sql,
+                                      double at) {
+    runner r = {.con = con, .sql = sql};
+    atomic_init(&r.done, false);
+    pthread_t t;
+    double t0 = now();
+    pthread_create(&t, NULL, run_thread, &r);
+    while (!atomic_load(&r.done) && pool_tag_temporary_bytes(db->pool, TAG_WINDOW) == 0 && now() - t0 < 60)
+        usleep(1000);
+    bool spilled = pool_tag_temporary_bytes(db->pool, TAG_WINDOW) > 0;
+    while (!atomic_load(&r.done) && now() - t0 < at) usleep(1000);
+    eider_interrupt(con);
+    pthread_join(t, NULL);
+    CHECK(spilled, "the window spilled before the interrupt");
+    CHECK(r.result && eider_result_error_type(r.result) == EIDER_ERROR_INTERRUPTED, "interrupt at %.2f s: %s", at,
+          r.result && eider_result_error(r.result) ? eider_result_error(r.result) : "finished first");
+    eider_result_destroy(r.result);
+    check_clean(db, con, tables, "interrupted window");
+    CHECK(query_int(con, "SELECT 42") == 42, "the next query runs");
+}
+
+static void test_interrupt(int64_t rows) {
+    char dir[300], sql[512];
+    snprintf(dir, sizeof dir, "%s/intr", tmp_root);
+    eider_connection *con;
+    eider_database *db = open_db(LIMIT, 2, dir, &con);
+    CHECK(db != NULL);
+    if (!db) return;
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE t AS SELECT range AS id, (range * 2654435761) %% %" PRId64 " AS k, (range * 7919) %% %" PRId64
+             " AS v, 'value ' || range || ' of the s column' AS s FROM range(%" PRId64 ")",
+             rows / 2, rows, rows);
+    CHECK(run_ok(con, sql), "create t");
+    int64_t tables = table_bytes(con);
+    const char *q = "SELECT count(*), sum(rn), max(s) FROM (SELECT s, row_number() OVER (PARTITION BY k ORDER BY v) AS rn "
+                    "FROM t)";
+    double t0 = now();
+    CHECK(run_ok(con, q), "uninterrupted");
+    double whole = now() - t0;
+    interrupt_spilling_window(db, con, tables, q, 0);
+    interrupt_spilling_window(db, con, tables, q, 0.5 * whole);
+    CHECK(run_ok(con, "DROP TABLE t"));
+    CHECK(query_int(con, "SELECT count(*) FROM eider_temporary_files()") == 0);
+    eider_disconnect(con);
+    eider_close(db);
+}
+
+int main(void) {
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/eider_windowspill_XXXXXX");
+    if (!mkdtemp(tmp_root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    int64_t rows = SANITIZED ? 200000 : 300000;
+    test_spill(2, rows);
+    test_spill(1, rows);
+    test_huge_partition(rows);
+    test_interrupt(rows);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -r '%s'", tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
+    return test_summary();
+}
