@@ -7,6 +7,9 @@
  *
  * Ownership: every *_create / eider_open / eider_connect / eider_query has a matching
  * destroy / close / disconnect / eider_result_destroy that the caller must call.
+ *
+ * A streaming result (eider_query_streaming) is the exception to "any thread": it is tied to its
+ * connection while it is open, so fetch and destroy it on the thread that uses the connection.
  */
 #ifndef EIDER_H
 #define EIDER_H
@@ -96,6 +99,35 @@ double eider_query_progress(eider_connection *conn);
  * has changed nothing and the ones after it did not run. */
 eider_state eider_query(eider_connection *conn, const char *sql, eider_result **out);
 
+/* Runs one or more ';'-separated statements like eider_query, but streams the rows of the last
+ * one: they are not materialized, and the caller reads them batch by batch with
+ * eider_result_fetch while the query still runs (on a thread of its own, at most a few batches
+ * ahead of the reader; the batches are pool memory, so a result larger than memory_limit never
+ * needs to fit anywhere). Earlier statements run to completion first. When this returns
+ * EIDER_SUCCESS the column names and types are known; errors found before the last statement runs
+ * (parser, binder, catalog, an earlier statement) come back here, in the result, as from
+ * eider_query. Errors found while it runs (a conversion error at row 1,000,000, out of memory, an
+ * interrupt) come back from eider_result_fetch.
+ *
+ * One stream per connection: a new query on the connection (eider_query, eider_execute, another
+ * stream) or eider_disconnect first closes the open stream, as DuckDB does; fetching from a stream
+ * closed before its end then fails with EIDER_ERROR_INVALID_INPUT. eider_result_destroy before the
+ * end stops the query and frees everything it held; eider_interrupt(conn) makes the next fetch fail
+ * with EIDER_ERROR_INTERRUPTED. A last statement that is not a query (INSERT, SHOW, ...) completes
+ * before this returns; its rows are fetched the same way. *out always receives a result that the
+ * caller destroys, before disconnecting. */
+eider_state eider_query_streaming(eider_connection *conn, const char *sql, eider_result **out);
+
+/* Fetches the next batch of rows (up to 2048) of a streaming result: *rows receives its row
+ * count, 0 at the end (and at every later call). The value accessors' row indexes then refer to
+ * this batch (0 .. *rows - 1); the previous batch is gone. EIDER_ERROR when the query failed while
+ * running or the stream was closed (eider_result_error / _error_type tell why; every later fetch
+ * fails the same way), and for a result that does not stream (an eider_query result is read by
+ * row index instead; eider_result_error stays NULL then). */
+eider_state eider_result_fetch(eider_result *result, uint64_t *rows);
+/* True for a result of eider_query_streaming / eider_execute_streaming that did not fail at once. */
+bool eider_result_is_streaming(const eider_result *result);
+
 void eider_result_destroy(eider_result *result);
 
 /* NULL when the query succeeded. */
@@ -107,6 +139,8 @@ const char *eider_column_name(const eider_result *result, uint64_t col);
 eider_type eider_column_type(const eider_result *result, uint64_t col);
 /* Full SQL type name of a column, e.g. "DECIMAL(18,3)" or "VARCHAR". */
 const char *eider_column_type_name(const eider_result *result, uint64_t col);
+/* Rows of the result; for a streaming result, the rows fetched so far (the total once fetch
+ * returned 0 rows). */
 uint64_t eider_row_count(const eider_result *result);
 /* Rows inserted/affected by INSERT, CREATE TABLE AS; 0 for other statements. */
 uint64_t eider_rows_changed(const eider_result *result);
@@ -148,6 +182,9 @@ eider_state eider_clear_bindings(eider_prepared_statement *ps);
 /* Runs the statement with the values bound so far (every parameter must be bound). Like
  * eider_query, *out always receives a result the caller destroys. */
 eider_state eider_execute(eider_prepared_statement *ps, eider_result **out);
+/* eider_execute with the rows streamed, as eider_query_streaming. The bound values are copied:
+ * binding new ones or destroying the statement does not affect a stream that is open. */
+eider_state eider_execute_streaming(eider_prepared_statement *ps, eider_result **out);
 void eider_prepared_destroy(eider_prepared_statement *ps);
 
 /* ---- appender ------------------------------------------------------------------------- */

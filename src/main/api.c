@@ -22,6 +22,7 @@
 #include "main/database.h"
 #include "main/result.h"
 #include "main/settings.h"
+#include "main/stream.h"
 #include "memory/pool.h"
 #include "memory/temp_files.h"
 
@@ -176,6 +177,7 @@ eider_state eider_connect(eider_database *db, eider_connection **out) {
 
 void eider_disconnect(eider_connection *conn) {
     if (!conn) return;
+    stream_close_connection(conn);
     atomic_fetch_sub(&conn->db->connection_count, 1);
     free(conn);
 }
@@ -187,7 +189,8 @@ void eider_interrupt(eider_connection *conn) {
 
 /* ---- queries --------------------------------------------------------------------------------- */
 
-eider_state eider_query(eider_connection *conn, const char *sql, eider_result **out) {
+static eider_state query_api(eider_connection *conn, const char *sql, eider_result **out, bool streaming) {
+    const char *fn = streaming ? "eider_query_streaming" : "eider_query";
     if (!out) return EIDER_ERROR;
     *out = NULL;
     eider_result *result = malloc(sizeof *result);
@@ -195,18 +198,43 @@ eider_state eider_query(eider_connection *conn, const char *sql, eider_result **
     result_init(result, conn ? conn->db : NULL);
     *out = result;
     if (!conn) {
-        error_set(&result->err, EIDER_ERROR_INVALID_INPUT, "eider_query called without a connection");
+        error_set(&result->err, EIDER_ERROR_INVALID_INPUT, "%s called without a connection", fn);
         return EIDER_ERROR;
     }
     if (!sql) {
-        error_set(&result->err, EIDER_ERROR_INVALID_INPUT, "eider_query called without SQL text");
+        error_set(&result->err, EIDER_ERROR_INVALID_INPUT, "%s called without SQL text", fn);
         return EIDER_ERROR;
     }
-    bool ok = query_execute(conn, sql, result);
+    bool ok = streaming ? query_execute_streaming(conn, sql, NULL, 0, result) : query_execute(conn, sql, result);
     if (!ok && !error_is_set(&result->err))
         error_set(&result->err, EIDER_ERROR_INTERNAL, "query failed without an error message");
     return error_is_set(&result->err) ? EIDER_ERROR : EIDER_SUCCESS;
 }
+
+eider_state eider_query(eider_connection *conn, const char *sql, eider_result **out) {
+    return query_api(conn, sql, out, false);
+}
+
+eider_state eider_query_streaming(eider_connection *conn, const char *sql, eider_result **out) {
+    return query_api(conn, sql, out, true);
+}
+
+eider_state eider_result_fetch(eider_result *result, uint64_t *rows) {
+    if (rows) *rows = 0;
+    if (!result || error_is_set(&result->err)) return EIDER_ERROR;
+    if (!result->stream) return EIDER_ERROR; /* a materialized result: read it by row index */
+    const chunk *batch;
+    uint64_t n = 0;
+    if (!stream_fetch(result->stream, &batch, &n, &result->err)) {
+        if (!error_is_set(&result->err))
+            error_set(&result->err, EIDER_ERROR_INTERNAL, "fetch failed without an error message");
+        return EIDER_ERROR;
+    }
+    if (rows) *rows = n;
+    return EIDER_SUCCESS;
+}
+
+bool eider_result_is_streaming(const eider_result *result) { return result && result->stream; }
 
 void eider_result_destroy(eider_result *result) {
     if (!result) return;
@@ -243,6 +271,7 @@ const char *eider_column_type_name(const eider_result *result, uint64_t col) {
 }
 
 uint64_t eider_row_count(const eider_result *result) {
+    if (result && result->stream) return stream_rows_fetched(result->stream);
     if (!result || !result->rows) return 0;
     return column_store_row_count(result->rows);
 }

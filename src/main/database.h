@@ -17,6 +17,7 @@
 #include "memory/pool.h"
 
 typedef struct catalog catalog;
+typedef struct result_stream result_stream;
 typedef struct scheduler scheduler;
 typedef struct temp_files temp_files;
 
@@ -34,6 +35,7 @@ struct eider_connection {
     eider_database *db;
     atomic_bool interrupted; /* set by eider_interrupt, cleared when a query starts */
     atomic_int progress;     /* per mille of the running query; -1 when none runs */
+    result_stream *stream;   /* the open streaming result, if any (main/stream.h) */
 };
 
 /* Runs the ';'-separated statements of sql on conn and fills result (already initialized with
@@ -43,5 +45,10 @@ bool query_execute(eider_connection *conn, const char *sql, eider_result *result
 /* The same with values for $1..$param_count. */
 bool query_execute_params(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
                           eider_result *result);
+/* The same, streaming the last statement's rows (main/stream.h): on success result->stream is
+ * set and its rows come from eider_result_fetch. Errors found before the last statement runs
+ * (parser, binder, an earlier statement) are returned here. */
+bool query_execute_streaming(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                             eider_result *result);
 
 #endif

@@ -138,7 +138,7 @@ eider_state eider_clear_bindings(eider_prepared_statement *ps) {
     return EIDER_SUCCESS;
 }
 
-eider_state eider_execute(eider_prepared_statement *ps, eider_result **out) {
+static eider_state execute(eider_prepared_statement *ps, eider_result **out, bool streaming) {
     if (!out) return EIDER_ERROR;
     eider_result *result = malloc(sizeof *result);
     *out = result;
@@ -156,9 +156,18 @@ eider_state eider_execute(eider_prepared_statement *ps, eider_result **out) {
                   i + 1);
         return EIDER_ERROR;
     }
-    if (!query_execute_params(ps->conn, ps->sql, ps->params, ps->nparams, result) && !error_is_set(&result->err))
+    bool ok = streaming ? query_execute_streaming(ps->conn, ps->sql, ps->params, ps->nparams, result)
+                        : query_execute_params(ps->conn, ps->sql, ps->params, ps->nparams, result);
+    if (!ok && !error_is_set(&result->err))
         error_set(&result->err, EIDER_ERROR_INTERNAL, "query failed without an error message");
     return error_is_set(&result->err) ? EIDER_ERROR : EIDER_SUCCESS;
+}
+
+eider_state eider_execute(eider_prepared_statement *ps, eider_result **out) { return execute(ps, out, false); }
+
+/* The values bound are copied for the stream: binding again does not touch a running stream. */
+eider_state eider_execute_streaming(eider_prepared_statement *ps, eider_result **out) {
+    return execute(ps, out, true);
 }
 
 void eider_prepared_destroy(eider_prepared_statement *ps) {

@@ -4,6 +4,7 @@
 #include "execution/executor.h"
 #include "execution/operators.h"
 #include "main/query_internal.h"
+#include "main/stream.h"
 #include "parser/parser.h"
 
 /* The AST height an expression may have (as DuckDB's max_expression_depth). */
@@ -35,7 +36,14 @@ bool run_into_result(statement_context *sc, relation *rel) {
     for (uint32_t i = 0; i < n; i++) names[i] = rel->columns[i].name, types[i] = rel->columns[i].type;
     if (!result_set_columns(sc->result, names, types, n, sc->err)) return false;
     physical_op *root = result_collector_create(sc->arena, rel->op, sc->result, sc->err);
-    return root && run_plan(sc, root);
+    if (!root) return false;
+    if (sc->defer_root) { /* streamed: the rows go to the stream's batches, not to a store */
+        column_store_destroy(sc->result->rows);
+        sc->result->rows = NULL;
+        *sc->defer_root = root;
+        return true;
+    }
+    return run_plan(sc, root);
 }
 
 bool result_set_count(statement_context *sc, uint64_t count) {
@@ -100,13 +108,28 @@ static void result_fail(eider_result *result, eider_database *db, const error *e
     result->err = *err;
 }
 
-bool query_execute(eider_connection *conn, const char *sql, eider_result *result) {
-    return query_execute_params(conn, sql, NULL, 0, result);
+/* Copies the parameters' values into arena a (strings too), for a plan that outlives the call. */
+static const value *copy_params(arena *a, const value *params, uint32_t n, error *err) {
+    if (n == 0) return params;
+    value *copy = arena_alloc(a, sizeof *copy * n, err);
+    if (!copy) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        copy[i] = params[i];
+        if (params[i].is_null || params[i].type.id != TYPE_VARCHAR) continue;
+        copy[i].u.str.data = arena_strndup(a, params[i].u.str.data, params[i].u.str.length, err);
+        if (!copy[i].u.str.data) return NULL;
+    }
+    return copy;
 }
 
-bool query_execute_params(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
-                          eider_result *result) {
+/* Runs the statements of sql. streaming: the last statement's rows are streamed (stream.h):
+ * when it is a query its plan goes to a producer thread, which takes the plan's and the parse's
+ * arenas (the SQL text and the parameters are copied into the latter first, since the plan may
+ * point into them and outlives the call). */
+static bool query_run(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                      eider_result *result, bool streaming) {
     eider_database *db = conn->db;
+    stream_close_connection(conn); /* a new query closes the connection's open stream */
     atomic_store(&conn->interrupted, false);
     atomic_store(&conn->progress, 0);
     error err;
@@ -118,9 +141,17 @@ bool query_execute_params(eider_connection *conn, const char *sql, const value *
         result_fail(result, db, &err);
         return false;
     }
+    bool ok = true;
+    if (streaming) {
+        sql = arena_strdup(parse_arena, sql, &err);
+        params = sql ? copy_params(parse_arena, params, param_count, &err) : NULL;
+        ok = sql && (params || param_count == 0);
+    }
     parsed_statements ps;
     parser_options opts = {.max_expression_depth = QUERY_MAX_EXPRESSION_DEPTH};
-    bool ok = parse_sql_ex(parse_arena, sql, &opts, &ps, &err);
+    ok = ok && parse_sql_ex(parse_arena, sql, &opts, &ps, &err);
+    physical_op *deferred = NULL;
+    arena *deferred_arena = NULL;
     for (uint32_t i = 0; ok && i < ps.count; i++) {
         result_clear(result);
         result_init(result, db);
@@ -129,6 +160,7 @@ bool query_execute_params(eider_connection *conn, const char *sql, const value *
             ok = error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the statement's memory");
             break;
         }
+        bool stream_this = streaming && i + 1 == ps.count && ps.statements[i]->kind == AST_STMT_SELECT;
         statement_context sc = {.conn = conn,
                                 .db = db,
                                 .arena = a,
@@ -136,14 +168,41 @@ bool query_execute_params(eider_connection *conn, const char *sql, const value *
                                 .result = result,
                                 .sql = sql,
                                 .params = params,
-                                .param_count = param_count};
+                                .param_count = param_count,
+                                .defer_root = stream_this ? &deferred : NULL};
         ok = run_statement(&sc, ps.statements[i]);
+        if (ok && deferred) {
+            deferred_arena = a;
+            break;
+        }
         arena_destroy(a);
     }
-    arena_destroy(parse_arena);
+    if (ok && deferred) {
+        /* the producer thread owns both arenas from here, and resets the progress when done */
+        ok = stream_start(result, conn, deferred_arena, parse_arena, deferred, &err);
+        parse_arena = NULL;
+        if (ok) return true;
+    } else if (ok && streaming) {
+        ok = stream_start_materialized(result, conn, &err);
+    }
+    if (parse_arena) arena_destroy(parse_arena);
     atomic_store(&conn->progress, -1);
     if (!ok) result_fail(result, db, &err);
     return ok;
+}
+
+bool query_execute(eider_connection *conn, const char *sql, eider_result *result) {
+    return query_run(conn, sql, NULL, 0, result, false);
+}
+
+bool query_execute_params(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                          eider_result *result) {
+    return query_run(conn, sql, params, param_count, result, false);
+}
+
+bool query_execute_streaming(eider_connection *conn, const char *sql, const value *params, uint32_t param_count,
+                             eider_result *result) {
+    return query_run(conn, sql, params, param_count, result, true);
 }
 
 double eider_query_progress(eider_connection *conn) {

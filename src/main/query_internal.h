@@ -19,6 +19,9 @@ typedef struct statement_context {
     const char *sql;     /* the whole text, for messages */
     const value *params; /* prepared statement parameters */
     uint32_t param_count;
+    /* streaming (the last statement of eider_query_streaming, when it is a query): instead of
+     * running its plan, run_into_result leaves the plan here for the stream's producer thread */
+    physical_op **defer_root;
 } statement_context;
 
 /* A binder for this statement (parameters included). */
@@ -26,7 +29,8 @@ void statement_binder(statement_context *sc, binder *b);
 
 /* Runs a plan whose root sink is already attached, then destroys the plan. */
 bool run_plan(statement_context *sc, physical_op *root);
-/* Runs rel and puts its rows into the result with the relation's column names. */
+/* Runs rel and puts its rows into the result with the relation's column names (or, with
+ * sc->defer_root set, declares the columns and leaves the plan there, without a row store). */
 bool run_into_result(statement_context *sc, relation *rel);
 /* Sets a one-row, one-column BIGINT result named `Count` (INSERT, CREATE TABLE AS). */
 bool result_set_count(statement_context *sc, uint64_t count);

@@ -20,6 +20,7 @@
 #include "common/arena.h"
 #include "function/cast.h"
 #include "main/database.h"
+#include "main/stream.h"
 #include "memory/pool.h"
 
 static buffer_pool *result_pool(const eider_result *r) { return r->db ? r->db->pool : NULL; }
@@ -43,6 +44,8 @@ static void result_cache_drop(eider_result *r) {
 
 void result_clear(eider_result *r) {
     buffer_pool *pool = result_pool(r);
+    if (r->stream) stream_destroy(r->stream);
+    r->stream = NULL;
     result_cache_drop(r);
     if (r->rows) column_store_destroy(r->rows);
     r->rows = NULL;
@@ -94,6 +97,7 @@ oom:
 }
 
 bool result_append(eider_result *r, const chunk *c, error *err) {
+    if (r->stream) return stream_push(r->stream, c, err);
     if (!r->rows) return error_set(err, EIDER_ERROR_INTERNAL, "rows appended to a result without columns");
     if (c->count == 0) return true;
     /* a cached chunk may cover a window that the new rows extend: read it again next time */
@@ -106,6 +110,13 @@ bool result_append(eider_result *r, const chunk *c, error *err) {
 /* Makes sure the cache holds `row`; returns its vector and the row's index in the chunk. */
 static bool result_locate(const eider_result *cr, uint64_t col, uint64_t row, const vector **vec, uint32_t *index) {
     eider_result *r = (eider_result *)cr; /* the cache is mutable state of a const result */
+    if (r && r->stream) { /* a streaming result: rows of the batch the last fetch returned */
+        const chunk *batch = stream_current(r->stream);
+        if (!batch || col >= r->column_count || row >= batch->count) return false;
+        *vec = &batch->columns[col];
+        *index = (uint32_t)row;
+        return true;
+    }
     if (!r || !r->rows || col >= r->column_count) return false;
     uint64_t total = column_store_row_count(r->rows);
     if (row >= total) return false;

@@ -12,7 +12,10 @@
  *
  *   RESULT <id> ok hash=<16 hex> rows=<n> seconds=<s> peak_rss_kib=<VmHWM> pool_before=<bytes> pool_after=<bytes>
  *
- * seconds times the query alone (for query 2, the CREATE TABLE AS), not the reading and hashing.
+ * Results are read through the streaming API (eider_query_streaming, eider_result_fetch) and
+ * hashed batch by batch as they arrive, so the process never holds a whole result. seconds times
+ * the query alone (for query 2, the CREATE TABLE AS): the time spent in eider_query_streaming and
+ * eider_result_fetch, not the hashing between fetches.
  *   RESULT <id> error <message>
  *
  * Exit status: 0 when the query ran and the checks held, 1 when a check failed or the query
@@ -96,9 +99,10 @@ static uint64_t mix(uint64_t x) {
     return x;
 }
 
-/* Hash of all rows: each row's values as text separated by tabs (NULL as \N). */
-static uint64_t result_hash(const eider_result *r, bool ordered) {
-    uint64_t total = 0, cols = eider_column_count(r), rows = eider_row_count(r);
+/* Adds the rows of the batch a fetch returned to the hash: each row's values as text separated
+ * by tabs (NULL as \N). */
+static uint64_t hash_batch(uint64_t total, const eider_result *r, uint64_t rows, bool ordered) {
+    uint64_t cols = eider_column_count(r);
     for (uint64_t row = 0; row < rows; row++) {
         uint64_t h = 0xcbf29ce484222325ULL;
         for (uint64_t c = 0; c < cols; c++) {
@@ -116,14 +120,45 @@ static uint64_t result_hash(const eider_result *r, bool ordered) {
     return total;
 }
 
+static void print_error(const char *id, const char *msg) {
+    printf("RESULT %s error ", id);
+    for (const char *p = msg ? msg : "unknown error"; *p; p++) putchar(*p == '\n' ? ' ' : *p);
+    putchar('\n');
+}
+
+/* Streams sql's result and hashes it as it arrives; *seconds (if not NULL) receives the time spent
+ * waiting for the query. On failure prints the RESULT error line and returns false. */
+static bool stream_hash(eider_connection *conn, const char *id, const char *sql, bool ordered, uint64_t *hash,
+                        uint64_t *rows, double *seconds) {
+    double waited = 0, start = now_seconds();
+    eider_result *r = NULL;
+    eider_state st = eider_query_streaming(conn, sql, &r);
+    waited += now_seconds() - start;
+    uint64_t total = 0, n = 0;
+    while (st == EIDER_SUCCESS) {
+        start = now_seconds();
+        st = eider_result_fetch(r, &n);
+        waited += now_seconds() - start;
+        if (st != EIDER_SUCCESS || n == 0) break;
+        total = hash_batch(total, r, n, ordered);
+    }
+    if (st != EIDER_SUCCESS) {
+        print_error(id, r ? eider_result_error(r) : NULL);
+        eider_result_destroy(r);
+        return false;
+    }
+    *hash = total;
+    *rows = eider_row_count(r);
+    if (seconds) *seconds = waited;
+    eider_result_destroy(r);
+    return true;
+}
+
 /* Runs sql; on failure prints the RESULT error line and returns NULL. */
 static eider_result *run(eider_connection *conn, const char *id, const char *sql) {
     eider_result *r = NULL;
     if (eider_query(conn, sql, &r) == EIDER_SUCCESS) return r;
-    const char *msg = r ? eider_result_error(r) : "unknown error";
-    printf("RESULT %s error ", id);
-    for (const char *p = msg; *p; p++) putchar(*p == '\n' ? ' ' : *p);
-    putchar('\n');
+    print_error(id, r ? eider_result_error(r) : NULL);
     eider_result_destroy(r);
     return NULL;
 }
@@ -153,15 +188,17 @@ static int run_query(eider_connection *conn, const ooc_query *q, uint64_t rows) 
     if (!query_u64(conn, q->id, POOL_SQL, &before)) return 1;
     if (q->setup && !(r = run(conn, q->id, q->setup))) return 1;
     if (q->setup) eider_result_destroy(r);
-    double start = now_seconds();
-    if (!(r = run(conn, q->id, q->sql))) return 1;
-    double seconds = now_seconds() - start; /* the query alone, not the hashing of its rows */
-    if (q->result) {
+    double seconds = 0;
+    uint64_t hash = 0, n = 0;
+    if (q->result) { /* the timed statement has no rows; the query after it reads them */
+        double start = now_seconds();
+        if (!(r = run(conn, q->id, q->sql))) return 1;
+        seconds = now_seconds() - start;
         eider_result_destroy(r);
-        if (!(r = run(conn, q->id, q->result))) return 1;
+        if (!stream_hash(conn, q->id, q->result, q->ordered, &hash, &n, NULL)) return 1;
+    } else if (!stream_hash(conn, q->id, q->sql, q->ordered, &hash, &n, &seconds)) {
+        return 1;
     }
-    uint64_t hash = result_hash(r, q->ordered), n = eider_row_count(r);
-    eider_result_destroy(r);
     if (q->cleanup && !(r = run(conn, q->id, q->cleanup))) return 1;
     if (q->cleanup) eider_result_destroy(r);
     if (!query_u64(conn, q->id, POOL_SQL, &after)) return 1;
