@@ -13,9 +13,14 @@ struct agg_spill {
     const group_shape *shape;
     uint32_t fixed_row;     /* bytes of one group in a record, strings and spilled bytes apart */
     uint32_t sections;      /* sections of a record (each may add up to 7 bytes of padding) */
-    block_handle *pending_block;
+    block_handle *pending_block; /* only while a table is written */
     uint8_t **pending;      /* AGG_SPILL_PARTITIONS x VECTOR_SIZE rows waiting to be written */
     uint32_t pending_count[AGG_SPILL_PARTITIONS];
+    /* while a table is written: per partition, the bytes (fixed and variable) and the rows not
+     * written yet, and whether its last block was started by this write */
+    uint64_t left_bytes[AGG_SPILL_PARTITIONS];
+    uint64_t left_rows[AGG_SPILL_PARTITIONS];
+    bool open[AGG_SPILL_PARTITIONS];
     group_scratch probe;
     vector *keys;           /* one vector per key column, VECTOR_SIZE values each */
     const vector **key_ptrs;
@@ -85,14 +90,11 @@ agg_spill *agg_spill_create(buffer_pool *pool, const group_shape *shape, error *
     uint32_t cols = l->column_count;
     s->keys = pool_calloc(pool, cols + 1, sizeof(vector) + VECTOR_SIZE * sizeof(string_t));
     s->key_ptrs = pool_calloc(pool, cols + 1, sizeof(vector *));
-    s->pending_block = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY,
-                                   (size_t)AGG_SPILL_PARTITIONS * VECTOR_SIZE * sizeof(uint8_t *), err);
-    if (!s->keys || !s->key_ptrs || !s->pending_block) {
+    if (!s->keys || !s->key_ptrs) {
         if (!error_is_set(err)) oom(err, "aggregate spill scratch");
         agg_spill_destroy(s);
         return NULL;
     }
-    s->pending = block_data(s->pending_block);
     uint8_t *data = (uint8_t *)(s->keys + cols + 1);
     for (uint32_t c = 0; c < cols; c++) {
         s->keys[c].type = l->types[c];
@@ -199,18 +201,32 @@ static uint64_t write_record(const agg_spill *s, uint8_t *const *rows, uint32_t 
     return off;
 }
 
-/* Appends rows[0..n) to partition `part` as records, each in the partition's last block when it
- * fits there, else in a new block (a standard one, or one of its own for a record that big). */
-static bool write_rows(agg_spill *s, block_list *part, uint8_t *const *rows, uint32_t n, error *err) {
+/* Size of a new block for partition p: a standard block when what is left to write fills one,
+ * else just enough for what is left (at least `record` bytes, one record). */
+static size_t new_block_size(const agg_spill *s, uint32_t p, uint64_t record) {
+    uint64_t overhead = RECORD_HEADER + 8 * (uint64_t)s->sections;
+    uint64_t want = s->left_bytes[p] + (s->left_rows[p] + VECTOR_SIZE - 1) / VECTOR_SIZE * overhead;
+    if (want < record) want = record;
+    if (want >= POOL_BLOCK_SIZE) return record > POOL_BLOCK_SIZE ? (size_t)record : POOL_BLOCK_SIZE;
+    return (size_t)((want + 4095) & ~(uint64_t)4095);
+}
+
+/* Appends rows[0..n) to partition p as records, each in the partition's last block when this
+ * write started that block and the record fits there, else in a new block. A block left by an
+ * earlier write is never appended to: it has most likely gone to a temp file, and reading it back
+ * to add a little would cost a block's I/O for a few bytes. Blocks are sized to what is left to
+ * write, so the last one of a partition is not mostly empty. */
+static bool write_rows(agg_spill *s, block_list *part, uint32_t p, uint8_t *const *rows, uint32_t n, error *err) {
+    uint64_t overhead = RECORD_HEADER + 8 * (uint64_t)s->sections;
     while (n > 0) {
-        block_entry *e = part->count ? &part->entries[part->count - 1] : NULL;
+        block_entry *e = s->open[p] && part->count ? &part->entries[part->count - 1] : NULL;
         uint64_t bytes = 0;
         uint32_t m = e ? rows_that_fit(s, rows, n, block_size(e->handle) - e->used, &bytes) : 0;
         uint8_t *data;
         if (m == 0) {
             rows_that_fit(s, rows, 1, UINT64_MAX, &bytes);
-            size_t size = bytes > POOL_BLOCK_SIZE ? (size_t)bytes : POOL_BLOCK_SIZE;
-            if (!(e = block_list_add(part, size, err))) return false;
+            if (!(e = block_list_add(part, new_block_size(s, p, bytes), err))) return false;
+            s->open[p] = true;
             data = e->data;
             m = rows_that_fit(s, rows, n, block_size(e->handle), &bytes);
         } else if (!(data = block_pin(e->handle, err))) {
@@ -219,6 +235,8 @@ static bool write_rows(agg_spill *s, block_list *part, uint8_t *const *rows, uin
         e->used += write_record(s, rows, m, data + e->used);
         block_unpin(e->handle);
         e->data = NULL;
+        s->left_bytes[p] -= bytes - overhead < s->left_bytes[p] ? bytes - overhead : s->left_bytes[p];
+        s->left_rows[p] -= m;
         rows += m;
         n -= m;
     }
@@ -230,12 +248,28 @@ static bool flush_pending(agg_spill *s, agg_partitions *parts, uint32_t p, error
     s->pending_count[p] = 0;
     if (!n) return true;
     parts->rows[p] += n;
-    return write_rows(s, &parts->parts[p], s->pending + (size_t)p * VECTOR_SIZE, n, err);
+    return write_rows(s, &parts->parts[p], p, s->pending + (size_t)p * VECTOR_SIZE, n, err);
 }
 
-bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
+static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
     uint32_t width = t->shape->layout.width;
     memset(s->pending_count, 0, sizeof s->pending_count);
+    memset(s->left_bytes, 0, sizeof s->left_bytes);
+    memset(s->left_rows, 0, sizeof s->left_rows);
+    memset(s->open, 0, sizeof s->open);
+    bool variable = t->shape->layout.has_strings;
+    for (uint32_t f = 0; f < t->shape->function_count; f++) variable |= t->shape->functions[f].spill_size != NULL;
+    for (uint32_t b = 0; b < t->rows.blocks.count; b++) { /* what each partition will get */
+        block_entry *e = &t->rows.blocks.entries[b];
+        for (uint64_t r = 0; r < e->used; r++) {
+            uint8_t *row = e->data + r * width;
+            uint64_t hash;
+            memcpy(&hash, row, sizeof hash);
+            uint32_t p = partition_of(hash, parts->level);
+            s->left_rows[p]++;
+            s->left_bytes[p] += s->fixed_row + (variable ? row_variable_bytes(s, row) : 0);
+        }
+    }
     for (uint32_t b = 0; b < t->rows.blocks.count; b++) {
         block_entry *e = &t->rows.blocks.entries[b];
         for (uint64_t r = 0; r < e->used; r++) {
@@ -250,6 +284,21 @@ bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, 
     for (uint32_t p = 0; p < AGG_SPILL_PARTITIONS; p++)
         if (!flush_pending(s, parts, p, err)) return false;
     return true;
+}
+
+/* The row lists (1 MiB) are taken only while writing, so an idle scratch stays small: a thread
+ * may hold one per DISTINCT aggregate. */
+bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
+    if (t->count == 0) return true;
+    s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY,
+                                   (size_t)AGG_SPILL_PARTITIONS * VECTOR_SIZE * sizeof(uint8_t *), err);
+    if (!s->pending_block) return false;
+    s->pending = block_data(s->pending_block);
+    bool ok = write_table(s, t, parts, err);
+    block_free(s->pending_block);
+    s->pending_block = NULL;
+    s->pending = NULL;
+    return ok;
 }
 
 /* ---- reading ------------------------------------------------------------------------------------ */

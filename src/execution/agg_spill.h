@@ -6,7 +6,10 @@
  * level 0, the next AGG_SPILL_BITS at level 1, ...), and the table is emptied. A partition is a
  * list of temporary pool blocks (tag HASH_TABLE) holding records in a position-independent format;
  * a block is pinned only while a record is written into it or read from it, so the pool may write
- * the others to temp files. Later each partition is read back into a group table of its own
+ * the others to temp files. One write of a table fills blocks of its own (never a block an earlier
+ * write left, which has most likely gone to a temp file), sized to what the partition gets, so a
+ * small write does not leave a mostly empty standard block behind. The same shapes serve the
+ * hash aggregate's distinct (group, argument) pairs: a shape without aggregate states. Later each partition is read back into a group table of its own
  * (states merged with the functions' combine); a partition whose table would pass the budget is
  * split again with the next hash bits.
  *

@@ -53,6 +53,9 @@ typedef struct group_table {
  * insert. A freed table is empty and may be used again. */
 void group_table_init(group_table *t, const group_shape *shape, buffer_pool *pool, memory_tag tag);
 void group_table_free(group_table *t);
+/* Empties the table but keeps its directory (cleared) for the next groups: a table refilled
+ * again and again (one partition after another) does not map and unmap its directory each time. */
+void group_table_reset(group_table *t);
 /* Bytes of pool blocks the table holds (rows, string heap, directory). */
 uint64_t group_table_bytes(const group_table *t);
 /* Bytes the table would hold after `count` more groups, at most: today's plus their rows and,

@@ -7,12 +7,17 @@
  * batches and their states merged with the functions' combine. finalize feeds the distinct
  * (group, argument) pairs to their aggregates. The source emits the global table block by block.
  *
- * Spilling (agg_spill.h; GROUP BY without DISTINCT aggregates): the operator holds a pool budget,
- * and each thread's tables may take an even share of it. A thread whose table would pass its
- * share writes the groups into its level-0 partitions and empties the table. When nothing spilled
- * anywhere, combine and the source are the in-memory path above; once any thread spilled, every
- * table left (the global one too) goes into partitions, which combine moves into the global
- * state, and the source reads one partition at a time into a table of its own (splitting it
+ * Spilling (agg_spill.h; GROUP BY, and any query with DISTINCT aggregates): the operator holds a
+ * pool budget, and each thread's tables (groups and distinct pairs together) may take an even
+ * share of it. A thread whose tables would pass its share writes the groups into its level-0
+ * partitions, the pairs of each DISTINCT aggregate into level-0 partitions of their own (by the
+ * hash of the pair), and empties the tables. When nothing spilled anywhere, combine, finalize and
+ * the source are the in-memory path above; once any thread spilled, every table left (the global
+ * ones too) goes into partitions, which combine moves into the global state. Finalize then reads
+ * each DISTINCT aggregate's pairs one partition at a time (a set of pairs is deduplicated as it is
+ * read, split again when it would pass half the budget) and feeds them into partial groups, which
+ * go into the group partitions (see agg_distinct_pass below). The source reads one group partition
+ * at a time into a table of its own, combining the states of every copy of a group (splitting it
  * again when it would pass the budget), emits it and frees it, under a mutex.
  */
 #include "execution/hash_aggregate.h"
@@ -34,7 +39,7 @@ typedef struct agg_params {
     group_shape main_shape;
     group_shape *distinct_shapes; /* per aggregate; used where aggregates[a].distinct */
     bool has_distinct;
-    bool can_spill; /* groups without DISTINCT aggregates */
+    bool can_spill; /* GROUP BY, or any DISTINCT aggregate */
 } agg_params;
 
 typedef struct arena_link {
@@ -60,6 +65,7 @@ typedef struct agg_global {
     pool_budget budget;
     bool spilled;          /* under lock: the groups are in parts, main is empty */
     agg_partitions *parts; /* level-0 partitions of every thread, once spilled */
+    agg_partitions **dparts; /* per aggregate: the spilled (group, argument) pairs of every thread */
 } agg_global;
 
 typedef struct agg_local {
@@ -71,6 +77,8 @@ typedef struct agg_local {
     agg_scratch *scratch;
     agg_spill *spill;      /* created on the first spill */
     agg_partitions *parts; /* this thread's spilled groups */
+    agg_spill **dspill;    /* per aggregate (DISTINCT ones), created on the first spill */
+    agg_partitions **dparts; /* per aggregate: this thread's spilled (group, argument) pairs */
 } agg_local;
 
 /* The source once spilled: a stack of partition sets (a set at level d + 1 is one partition of
@@ -169,6 +177,8 @@ static bool agg_sink_init(physical_op *op, exec_context *ctx, error *err) {
     if (!g) return false;
     g->distinct = arena_alloc(ctx->arena, sizeof(group_table) * (p->aggregate_count ? p->aggregate_count : 1), err);
     if (!g->distinct) return false;
+    g->dparts = arena_alloc(ctx->arena, sizeof(agg_partitions *) * (p->aggregate_count ? p->aggregate_count : 1), err);
+    if (!g->dparts) return false;
     group_table_init(&g->main, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
     for (uint32_t a = 0; a < p->aggregate_count; a++)
         group_table_init(&g->distinct[a], &p->distinct_shapes[a], ctx->pool, TAG_HASH_TABLE);
@@ -192,18 +202,26 @@ static void agg_sink_local_destroy(physical_op *op, void *local) {
     if (l->scratch) pool_free(l->pool, l->scratch);
     agg_spill_destroy(l->spill);
     agg_partitions_destroy(l->parts);
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        agg_spill_destroy(l->dspill[a]);
+        agg_partitions_destroy(l->dparts[a]);
+    }
     pool_free(l->pool, l);
 }
 
 static void *agg_sink_local_init(physical_op *op, exec_context *ctx, error *err) {
     agg_params *p = op->params;
-    agg_local *l = pool_calloc(ctx->pool, 1, sizeof *l + sizeof(group_table) * p->aggregate_count);
+    agg_local *l = pool_calloc(ctx->pool, 1,
+                               sizeof *l + (sizeof(group_table) + sizeof(agg_spill *) + sizeof(agg_partitions *)) *
+                                               p->aggregate_count);
     if (!l) {
         oom(err, "aggregate local state");
         return NULL;
     }
     l->pool = ctx->pool;
     l->distinct = (group_table *)(l + 1);
+    l->dspill = (agg_spill **)(l->distinct + p->aggregate_count);
+    l->dparts = (agg_partitions **)(l->dspill + p->aggregate_count);
     group_table_init(&l->main, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
     for (uint32_t a = 0; a < p->aggregate_count; a++)
         group_table_init(&l->distinct[a], &p->distinct_shapes[a], ctx->pool, TAG_HASH_TABLE);
@@ -219,34 +237,69 @@ static void *agg_sink_local_init(physical_op *op, exec_context *ctx, error *err)
 
 /* ---- spilling ------------------------------------------------------------------------------ */
 
-/* Writes the groups of t into the thread's partitions and empties t. */
-static bool agg_spill_table(const agg_params *p, agg_local *l, group_table *t, error *err) {
-    if (!l->spill && !(l->spill = agg_spill_create(l->pool, &p->main_shape, err))) return false;
-    if (!l->parts && !(l->parts = agg_partitions_create(l->pool, 0, err))) return false;
-    if (!agg_spill_write_table(l->spill, t, l->parts, err)) return false;
+/* Writes the rows of t (of the given shape) into *parts through *spill, both created on first
+ * use, and empties t. */
+static bool agg_spill_into(buffer_pool *pool, const group_shape *shape, agg_spill **spill, agg_partitions **parts,
+                           group_table *t, error *err) {
+    if (!*parts && !(*parts = agg_partitions_create(pool, 0, err))) return false;
+    if (t->count == 0) return true;
+    if (!*spill && !(*spill = agg_spill_create(pool, shape, err))) return false;
+    if (!agg_spill_write_table(*spill, t, *parts, err)) return false;
     group_table_free(t);
     return true;
 }
 
-/* Writes the thread's groups into its partitions and empties its table and string arena. */
+/* Writes the groups of t into the thread's partitions and empties t. */
+static bool agg_spill_table(const agg_params *p, agg_local *l, group_table *t, error *err) {
+    return agg_spill_into(l->pool, &p->main_shape, &l->spill, &l->parts, t, err);
+}
+
+/* Writes the (group, argument) pairs of t, a distinct table of aggregate a, into the thread's
+ * partitions for a and empties t. */
+static bool agg_spill_distinct(const agg_params *p, agg_local *l, uint32_t a, group_table *t, error *err) {
+    return agg_spill_into(l->pool, &p->distinct_shapes[a], &l->dspill[a], &l->dparts[a], t, err);
+}
+
+/* Writes the thread's groups and distinct pairs into its partitions and empties its tables and
+ * string arena. */
 static bool agg_local_spill(const agg_params *p, agg_local *l, error *err) {
     if (!agg_spill_table(p, l, &l->main, err)) return false;
     arena_reset(l->strings);
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct && !agg_spill_distinct(p, l, a, &l->distinct[a], err)) return false;
     return true;
 }
 
-/* Before sinking n rows: spills the thread's table if they could take it past its share. */
-static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l, uint32_t threads, uint32_t n,
-                                error *err) {
-    if (!p->can_spill || l->main.count == 0) return true;
+/* Bytes of the thread's tables. */
+static uint64_t agg_local_bytes(const agg_params *p, const agg_local *l) {
+    uint64_t n = group_table_bytes(&l->main) + arena_bytes(l->strings);
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct) n += group_table_bytes(&l->distinct[a]);
+    return n;
+}
+
+/* Before sinking n rows (`lookups` of them group lookups): spills the thread's tables if they
+ * could take them past its share. */
+static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l, uint32_t threads, uint32_t lookups,
+                                uint32_t n, error *err) {
+    if (!p->can_spill) return true;
+    uint64_t groups = l->main.count, bytes = group_table_bytes_after(&l->main, lookups) + arena_bytes(l->strings);
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        if (!p->aggregates[a].distinct) continue;
+        groups += l->distinct[a].count;
+        bytes += group_table_bytes_after(&l->distinct[a], n);
+    }
+    if (groups == 0) return true;
     uint64_t share = pool_budget_bytes(&g->budget) / (threads ? threads : 1);
-    if (group_table_bytes_after(&l->main, n) + arena_bytes(l->strings) <= share) return true;
+    if (bytes <= share) return true;
     return agg_local_spill(p, l, err);
 }
 
-static uint64_t agg_global_bytes(const agg_global *g) {
+static uint64_t agg_global_bytes(const agg_params *p, const agg_global *g) {
     uint64_t n = group_table_bytes(&g->main);
     for (const arena_link *a = g->arenas; a; a = a->next) n += arena_bytes(a->strings);
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct) n += group_table_bytes(&g->distinct[a]);
     return n;
 }
 
@@ -259,21 +312,32 @@ static void agg_global_free_arenas(agg_global *g, buffer_pool *pool) {
     }
 }
 
-/* Under the lock, once spilled: the global table (groups combined before anything spilled) and
- * the thread's table go into the thread's partitions, which join the global ones. */
+/* dst takes over the blocks of *src (or *src itself when dst is empty). */
+static bool agg_partitions_adopt(agg_partitions **dst, agg_partitions **src, error *err) {
+    if (!*src) return true;
+    if (!*dst) {
+        *dst = *src;
+        *src = NULL;
+        return true;
+    }
+    return agg_partitions_move(*dst, *src, err);
+}
+
+/* Under the lock, once spilled: the global tables (combined before anything spilled) and the
+ * thread's tables go into the thread's partitions, which join the global ones. */
 static bool agg_combine_spilled(const agg_params *p, agg_global *g, agg_local *l, error *err) {
     g->spilled = true;
     if (g->main.count) {
         if (!agg_spill_table(p, l, &g->main, err)) return false;
         agg_global_free_arenas(g, l->pool);
     }
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct && !agg_spill_distinct(p, l, a, &g->distinct[a], err)) return false;
     if (!agg_local_spill(p, l, err)) return false;
-    if (!g->parts) {
-        g->parts = l->parts;
-        l->parts = NULL;
-        return true;
-    }
-    return agg_partitions_move(g->parts, l->parts, err);
+    if (!agg_partitions_adopt(&g->parts, &l->parts, err)) return false;
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (!agg_partitions_adopt(&g->dparts[a], &l->dparts[a], err)) return false;
+    return true;
 }
 
 static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
@@ -282,11 +346,11 @@ static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in,
     agg_scratch *s = l->scratch;
     uint32_t n = in->count;
     if (n == 0) return true;
-    if (!agg_local_make_room(p, op->sink_state, l, ctx->threads, n, err)) return false;
-    for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
     /* without GROUP BY every row goes to the one group: look it up once */
     bool single = p->group_count == 0;
     uint32_t lookups = single ? 1 : n;
+    if (!agg_local_make_room(p, op->sink_state, l, ctx->threads, lookups, n, err)) return false;
+    for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
     key_hash_vectors(s->keys, p->group_count, lookups, s->probe.hashes);
     if (!group_table_find_or_create(&l->main, s->keys, lookups, &s->probe, err)) return false;
     aggregate_context actx = {l->strings, err};
@@ -330,8 +394,7 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
     if (!link) return oom(err, "aggregate arena list");
     pthread_mutex_lock(&g->lock);
     if (p->can_spill && (g->spilled || l->parts ||
-                         agg_global_bytes(g) + group_table_bytes(&l->main) + arena_bytes(l->strings) >
-                             pool_budget_bytes(&g->budget))) {
+                         agg_global_bytes(p, g) + agg_local_bytes(p, l) > pool_budget_bytes(&g->budget))) {
         bool ok = agg_combine_spilled(p, g, l, err);
         pthread_mutex_unlock(&g->lock);
         pool_free(ctx->pool, link);
@@ -350,13 +413,43 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
     return ok;
 }
 
-/* Feeds the distinct (group, argument) pairs of aggregate a to its states. */
-static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, vector *vectors, agg_scratch *s,
-                              error *err) {
-    group_table *t = &g->distinct[a];
+/* Finalize once spilled. The pairs of each DISTINCT aggregate are read back one partition at a
+ * time (a partition whose pairs would pass half the budget is split again by the next hash bits),
+ * which deduplicates them, and a partition's pairs are fed into `groups`: partial groups in which
+ * only that aggregate's states are updated (the others keep their initial states, which combine
+ * as nothing). A (group, argument) pair lands in exactly one partition, so the partial groups of
+ * different partitions combine into the right result. `groups` goes into the global partitions
+ * whenever it would pass the other half of the budget, and at the end; the source then combines
+ * them with the spilled groups like any other spilled rows. */
+typedef struct agg_distinct_pass {
+    buffer_pool *pool;
+    uint64_t budget;
+    agg_spill *main_spill; /* writes groups */
+    agg_spill *pair_spill; /* reads the pairs of the aggregate at hand */
+    group_table pairs;     /* one partition's distinct pairs */
+    arena *pair_strings;   /* the reader's arena for state strings: pairs have no states */
+    group_table groups;    /* partial groups */
+    arena *strings;        /* strings of the states of groups */
+    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 2]; /* depth first, as in the source */
+    uint32_t next[AGG_SPILL_MAX_LEVEL + 2];
+    uint32_t depth;
+} agg_distinct_pass;
+
+/* Writes the partial groups into the global partitions and empties them. */
+static bool agg_pass_flush(const agg_params *p, agg_global *g, agg_distinct_pass *ps, error *err) {
+    if (!agg_spill_into(ps->pool, &p->main_shape, &ps->main_spill, &g->parts, &ps->groups, err)) return false;
+    arena_reset(ps->strings);
+    return true;
+}
+
+/* Feeds the (group, argument) pairs of t, a distinct table of aggregate a, to a's states in the
+ * groups of dst, created where missing; state strings go into strings. With ps (dst is then
+ * ps->groups), dst is first written out whenever it would pass half the budget. */
+static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, group_table *t, group_table *dst,
+                              arena *strings, agg_distinct_pass *ps, vector *vectors, agg_scratch *s, error *err) {
     const row_layout *l = &t->shape->layout;
     const aggregate_function *fn = &p->functions[a];
-    aggregate_context actx = {g->strings, err};
+    aggregate_context actx = {strings, err};
     for (uint32_t c = 0; c < l->column_count; c++) {
         vectors[c].type = l->types[c];
         s->keys[c] = &vectors[c];
@@ -366,10 +459,13 @@ static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, ve
         block_entry *e = &t->rows.blocks.entries[b];
         for (uint64_t start = 0; start < e->used; start += VECTOR_SIZE) {
             uint32_t n = (uint32_t)(e->used - start < VECTOR_SIZE ? e->used - start : VECTOR_SIZE);
+            if (ps && dst->count && group_table_bytes_after(dst, n) + arena_bytes(strings) > ps->budget / 2 &&
+                !agg_pass_flush(p, g, ps, err))
+                return false;
             for (uint32_t k = 0; k < n; k++) s->source_rows[k] = e->data + (start + k) * l->width;
             for (uint32_t c = 0; c < l->column_count; c++) row_gather(l, c, s->source_rows, n, &vectors[c], 0);
             key_hash_vectors(s->keys, p->group_count, n, s->probe.hashes);
-            if (!group_table_find_or_create(&g->main, s->keys, n, &s->probe, err)) return false;
+            if (!group_table_find_or_create(dst, s->keys, n, &s->probe, err)) return false;
             for (uint32_t k = 0; k < n; k++) s->states[k] = s->probe.groups[k] + off;
             if (!fn->update(s->states, &vectors[p->group_count], n, &actx)) {
                 if (!error_is_set(err)) error_set(err, EIDER_ERROR_INTERNAL, "aggregate %s failed", fn->name);
@@ -380,6 +476,73 @@ static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, ve
     return true;
 }
 
+static void agg_distinct_pass_free(agg_distinct_pass *ps) {
+    for (uint32_t d = 0; d < ps->depth; d++) agg_partitions_destroy(ps->sets[d]);
+    ps->depth = 0;
+    group_table_free(&ps->pairs);
+    group_table_free(&ps->groups);
+    if (ps->pair_strings) arena_destroy(ps->pair_strings);
+    if (ps->strings) arena_destroy(ps->strings);
+    agg_spill_destroy(ps->main_spill);
+    agg_spill_destroy(ps->pair_spill);
+}
+
+/* Reads, deduplicates and feeds every partition of aggregate a's spilled pairs. */
+static bool agg_distinct_pass_aggregate(const agg_params *p, agg_global *g, agg_distinct_pass *ps, uint32_t a,
+                                        vector *vectors, agg_scratch *s, error *err) {
+    agg_spill_destroy(ps->pair_spill);
+    if (!(ps->pair_spill = agg_spill_create(ps->pool, &p->distinct_shapes[a], err))) return false;
+    group_table_free(&ps->pairs);
+    group_table_init(&ps->pairs, &p->distinct_shapes[a], ps->pool, TAG_HASH_TABLE);
+    ps->sets[0] = g->dparts[a];
+    ps->next[0] = 0;
+    ps->depth = 1;
+    g->dparts[a] = NULL;
+    while (ps->depth > 0) {
+        uint32_t d = ps->depth - 1;
+        agg_partitions *set = ps->sets[d];
+        if (ps->next[d] == AGG_SPILL_PARTITIONS) {
+            agg_partitions_destroy(set);
+            ps->depth--;
+            continue;
+        }
+        block_list *part = &set->parts[ps->next[d]++];
+        if (part->count == 0) continue;
+        agg_partitions *sub = NULL;
+        bool ok = agg_spill_read_partition(ps->pair_spill, part, set->level, &ps->pairs, ps->pair_strings,
+                                           ps->budget / 2, &sub, err);
+        if (sub) { /* split again: its partitions come first */
+            ps->sets[ps->depth] = sub;
+            ps->next[ps->depth++] = 0;
+        }
+        if (!ok) return false;
+        if (sub) continue;
+        if (!agg_feed_distinct(p, g, a, &ps->pairs, &ps->groups, ps->strings, ps, vectors, s, err)) return false;
+        group_table_reset(&ps->pairs);
+    }
+    return true;
+}
+
+static bool agg_finalize_spilled(const agg_params *p, agg_global *g, vector *vectors, agg_scratch *s, error *err) {
+    agg_distinct_pass ps;
+    memset(&ps, 0, sizeof ps);
+    ps.pool = g->main.pool;
+    ps.budget = pool_budget_bytes(&g->budget);
+    group_table_init(&ps.pairs, &p->distinct_shapes[0], ps.pool, TAG_HASH_TABLE);
+    group_table_init(&ps.groups, &p->main_shape, ps.pool, TAG_HASH_TABLE);
+    bool ok = (ps.pair_strings = arena_create(ps.pool, TAG_HASH_TABLE)) && (ps.strings = arena_create(ps.pool, TAG_HASH_TABLE));
+    if (!ok) oom(err, "aggregate string arena");
+    for (uint32_t a = 0; ok && a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct && g->dparts[a]) ok = agg_distinct_pass_aggregate(p, g, &ps, a, vectors, s, err);
+    if (ok && p->group_count == 0) { /* the one row, whatever was spilled */
+        s->probe.hashes[0] = 0;
+        ok = group_table_find_or_create(&ps.groups, s->keys, 1, &s->probe, err);
+    }
+    ok = ok && agg_pass_flush(p, g, &ps, err);
+    agg_distinct_pass_free(&ps);
+    return ok;
+}
+
 static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
     agg_params *p = op->params;
     agg_global *g = op->sink_state;
@@ -388,9 +551,10 @@ static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
     if (!vectors) return false;
     uint8_t *data = (uint8_t *)(vectors + p->group_count + 1);
     for (uint32_t i = 0; i <= p->group_count; i++) vectors[i].data = data + (size_t)i * VECTOR_SIZE * sizeof(string_t);
+    if (g->spilled) return !p->has_distinct || agg_finalize_spilled(p, g, vectors, s, err);
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         if (!p->aggregates[a].distinct) continue;
-        if (!agg_feed_distinct(p, g, a, vectors, s, err)) return false;
+        if (!agg_feed_distinct(p, g, a, &g->distinct[a], &g->main, g->strings, NULL, vectors, s, err)) return false;
         group_table_free(&g->distinct[a]); /* no longer needed */
     }
     if (p->group_count == 0 && g->main.count == 0) { /* one row, also for empty input */
@@ -501,7 +665,7 @@ static bool agg_emit_rows(const agg_params *p, agg_source_local *l, uint32_t n, 
 
 /* Makes ss->table the next partition's groups; false with no error when none is left. */
 static bool agg_spill_next_table(agg_global *g, agg_spill_source *ss, error *err) {
-    group_table_free(&ss->table);
+    group_table_reset(&ss->table);
     arena_reset(ss->strings);
     ss->block = 0;
     ss->position = 0;
@@ -594,6 +758,10 @@ static void agg_destroy(physical_op *op) {
     if (st) agg_spill_source_free(st->spill);
     agg_partitions_destroy(g->parts);
     g->parts = NULL;
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        agg_partitions_destroy(g->dparts[a]);
+        g->dparts[a] = NULL;
+    }
     pool_budget_unregister(&g->budget);
     group_table_free(&g->main);
     for (uint32_t a = 0; a < p->aggregate_count; a++) group_table_free(&g->distinct[a]);
@@ -660,7 +828,7 @@ physical_op *hash_aggregate_create(arena *a, physical_op *child, const uint32_t 
         if (aggregates[i].distinct) p->has_distinct = true;
         state_bytes += (aggregates[i].fn.state_size + 15) & ~15u;
     }
-    p->can_spill = group_count > 0 && !p->has_distinct;
+    p->can_spill = group_count > 0 || p->has_distinct;
     /* group key types come first in the output types */
     if (!row_layout_init(&p->main_shape.layout, a, types, group_count, sizeof(uint64_t),
                          (uint32_t)state_bytes + (aggregate_count ? 8 : 0), err))
