@@ -81,6 +81,13 @@ static bool build(plan_pipelines *pp, physical_op *op, pipeline *current, error 
         return build(pp, op->children[1], fork, err) && build(pp, op->children[0], current, err);
     }
     if (is_streaming(op)) {
+        if (is_source(op)) { /* the tail: the operator emits into what is downstream of it */
+            pipeline *tail = new_pipeline(pp, current->sink, err);
+            if (!tail) return false;
+            memcpy(tail->ops, current->ops, sizeof(current->ops[0]) * current->op_count);
+            tail->op_count = current->op_count;
+            tail->source = op;
+        }
         if (!prepend_op(current, op, err)) return false;
         if (is_sink(op)) { /* join-like: children[1] is sunk first */
             pipeline *b = new_pipeline(pp, op, err);
@@ -99,8 +106,16 @@ static bool build(plan_pipelines *pp, physical_op *op, pipeline *current, error 
     return error_set(err, EIDER_ERROR_INTERNAL, "operator %s cannot be placed in a pipeline", op->vt->name);
 }
 
-/* A pipeline may run once every sink it reads from is finalized. */
+/* A pipeline may run once every sink it reads from is finalized; a tail pipeline (its source is a
+ * streaming operator) once every pipeline streaming through that operator is done. */
 static bool ready(plan_pipelines *pp, pipeline *p) {
+    if (is_streaming(p->source))
+        for (uint32_t i = 0; i < pp->count; i++) {
+            pipeline *q = pp->pipes[i];
+            if (q == p || q->done) continue;
+            for (uint32_t j = 0; j < q->op_count; j++)
+                if (q->ops[j] == p->source) return false;
+        }
     if (is_sink(p->source)) {
         sink_info *si = find_sink(pp, p->source);
         if (si && !si->finalized) return false;
@@ -203,6 +218,8 @@ static bool run_locals(pipeline *p, exec_context *ctx, double base, double span,
         ok = push(&rs, source_chunk, 0, err);
         if ((++chunks & 63) == 0) report_progress(&rs);
     }
+    for (uint32_t i = 0; ok && i < p->op_count; i++)
+        if (p->ops[i]->vt->op_finish) ok = p->ops[i]->vt->op_finish(p->ops[i], ctx, rs.op_locals[i], err);
     if (ok && p->sink->vt->combine) ok = p->sink->vt->combine(p->sink, ctx, rs.sink_local, err);
     /* local states and chunks go away on every path */
     if (rs.sink_local && p->sink->vt->sink_local_destroy) p->sink->vt->sink_local_destroy(p->sink, rs.sink_local);

@@ -6,6 +6,13 @@
  * is finalized once the last pipeline feeding it has run. Each pipeline run gets local states
  * for its source, operators and sink; the structure is the one morsel-driven parallelism uses
  * (N threads each running the pipeline with their own local states).
+ *
+ * An operator that is both a streaming operator and a source (a hash join: it streams the probe
+ * side, then joins what it spilled) gets a tail pipeline: its source is the operator, its
+ * operators those downstream of it, its sink the same sink (which is finalized only after the
+ * tail ran). The tail runs once every pipeline that has the operator among its streaming
+ * operators is done; each thread of those pipelines calls the operator's op_finish when its input
+ * is exhausted.
  */
 #ifndef EIDER_EXECUTOR_H
 #define EIDER_EXECUTOR_H

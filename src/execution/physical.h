@@ -61,6 +61,13 @@ typedef struct physical_op_vtable {
     void *(*op_local_init)(physical_op *op, exec_context *ctx, error *err);
     op_result (*execute)(physical_op *op, exec_context *ctx, void *local, chunk *in, chunk *out, error *err);
     void (*op_local_destroy)(physical_op *op, void *local);
+    /* Optional: called once per thread after the thread's input is exhausted (and the run had no
+     * error), before op_local_destroy: the thread hands what it kept over to the global state.
+     * Produces no output. An operator that has both execute and get_data (a hash join that
+     * spilled) is also the source of a tail pipeline: the executor runs it after every pipeline
+     * that has the operator as a streaming operator is done, into the operators downstream of it
+     * and the same sink (see executor.h). */
+    bool (*op_finish)(physical_op *op, exec_context *ctx, void *local, error *err);
     /* ---- sink side (NULL if not a sink) ---- */
     bool (*sink_init)(physical_op *op, exec_context *ctx, error *err);
     void *(*sink_local_init)(physical_op *op, exec_context *ctx, error *err);

@@ -1,0 +1,64 @@
+/*
+ * join_spill.h — rows of the hash join that leave memory: runs of rows of a row_layout in
+ * position-independent pool blocks (tag HASH_TABLE), written and read back block by block.
+ *
+ * The block format is sort_run.h's: whole rows fill a block from its start and the bytes of their
+ * long strings (more than STRING_INLINE_LENGTH) fill it from its end downwards; in a block at rest
+ * a long string's pointer field holds the offset of its bytes from the block's start, so the pool
+ * may write the block to a temp file and reload it at another address. A row too large for a
+ * standard block gets a block of its own. Unlike a sorted run, a join run is written in pieces
+ * (the writer pauses, unpinning its block, and resumes later: a thread writes into many
+ * partitions with one block pinned at a time) and a block may be read more than once (unpinning
+ * a block that was read turns its pointers back into offsets).
+ *
+ * Ownership: a run owns its blocks; join_run_free frees every block still listed, pinned or not.
+ * Writers own no blocks, only a pin on the block they are filling while not paused.
+ */
+#ifndef EIDER_JOIN_SPILL_H
+#define EIDER_JOIN_SPILL_H
+
+#include "execution/row_layout.h"
+
+typedef struct join_run {
+    block_list blocks; /* entries: handle (NULL once freed), data NULL at rest, used = rows */
+    uint64_t rows;
+} join_run;
+
+void join_run_init(join_run *r, buffer_pool *pool);
+/* Frees every block of the run; the run is empty (and reusable) afterwards. */
+void join_run_free(join_run *r);
+/* Bytes of the run's blocks (resident or spilled). */
+uint64_t join_run_bytes(const join_run *r);
+/* Appends every block of src to dst; src becomes empty. On failure nothing moves. */
+bool join_run_move(join_run *dst, join_run *src, error *err);
+
+typedef struct join_run_writer {
+    const row_layout *layout;
+    join_run *run;
+    block_handle *block;  /* the block being filled, NULL before the first row */
+    uint8_t *data;        /* its memory while pinned (NULL while paused) */
+    uint32_t index;       /* its entry in run->blocks */
+    size_t rows_end;      /* end of the rows, from the block's start */
+    size_t strings_start; /* start of the string bytes, which grow downwards from the block's end */
+} join_run_writer;
+
+/* A paused writer that appends to run (which must not be written by another writer). */
+void join_run_writer_init(join_run_writer *w, const row_layout *layout, join_run *run);
+/* Appends a copy of row (its long strings included; they may point anywhere). Resumes the
+ * writer if it is paused. */
+bool join_run_write_row(join_run_writer *w, const uint8_t *row, error *err);
+/* Unpins the block being filled; the next write pins it again. Call before the run is read, moved
+ * or left alone for long. */
+void join_run_writer_pause(join_run_writer *w);
+
+/* Pins block i of the run and turns its long strings' offsets into pointers: its rows are then
+ * ordinary rows (row_gather, row_match) while it stays pinned. NULL + err on failure; an empty or
+ * freed block gives NULL without err. */
+uint8_t *join_run_pin(const row_layout *l, join_run *r, uint32_t i, error *err);
+/* Turns the pointers of pinned block i (data from join_run_pin) back into offsets and unpins it:
+ * the block may be read again later. The rows' headers are left as they are. */
+void join_run_unpin(const row_layout *l, join_run *r, uint32_t i, uint8_t *data);
+/* Frees block i (pinned or not). */
+void join_run_free_block(join_run *r, uint32_t i);
+
+#endif
