@@ -29,29 +29,6 @@ bool join_run_move(join_run *dst, join_run *src, error *err) {
     return true;
 }
 
-/* ---- strings: pointers <-> offsets ------------------------------------------------------------ */
-
-static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint32_t c, string_t *s) {
-    if (l->types[c].id != TYPE_VARCHAR || !row_is_valid(l, row, c)) return false;
-    memcpy(s, row + l->offsets[c], sizeof *s);
-    return s->length > STRING_INLINE_LENGTH;
-}
-
-/* to_pointers: offsets become pointers into data; else the reverse. */
-static void swizzle(const row_layout *l, uint8_t *data, uint64_t rows, bool to_pointers) {
-    if (!l->has_strings) return;
-    string_t s;
-    for (uint64_t r = 0; r < rows; r++) {
-        uint8_t *row = data + r * l->width;
-        for (uint32_t c = 0; c < l->column_count; c++) {
-            if (!is_long_string(l, row, c, &s)) continue;
-            if (to_pointers) s.value.pointer.ptr = (const char *)data + (uintptr_t)s.value.pointer.ptr;
-            else s.value.pointer.ptr = (const char *)(uintptr_t)((const uint8_t *)s.value.pointer.ptr - data);
-            memcpy(row + l->offsets[c], &s, sizeof s);
-        }
-    }
-}
-
 /* ---- writing ------------------------------------------------------------------------------- */
 
 void join_run_writer_init(join_run_writer *w, const row_layout *layout, join_run *run) {
@@ -83,28 +60,14 @@ static bool writer_new_block(join_run_writer *w, size_t need, error *err) {
 
 bool join_run_write_row(join_run_writer *w, const uint8_t *row, error *err) {
     const row_layout *l = w->layout;
-    size_t strings = 0;
-    string_t s;
-    if (l->has_strings)
-        for (uint32_t c = 0; c < l->column_count; c++)
-            if (is_long_string(l, row, c, &s)) strings += s.length;
-    size_t need = l->width + strings;
+    size_t need = l->width + row_long_string_bytes(l, row);
     if (!w->block || w->rows_end + need > w->strings_start) {
         if (!writer_new_block(w, need, err)) return false;
     } else if (!w->data) {
         w->data = block_pin(w->block, err);
         if (!w->data) return false;
     }
-    uint8_t *dst = w->data + w->rows_end;
-    memcpy(dst, row, l->width);
-    if (strings)
-        for (uint32_t c = 0; c < l->column_count; c++) {
-            if (!is_long_string(l, dst, c, &s)) continue;
-            w->strings_start -= s.length;
-            memcpy(w->data + w->strings_start, s.value.pointer.ptr, s.length);
-            s.value.pointer.ptr = (const char *)(uintptr_t)w->strings_start;
-            memcpy(dst + l->offsets[c], &s, sizeof s);
-        }
+    row_copy_to_block(l, w->data, w->data + w->rows_end, row, &w->strings_start);
     w->rows_end += l->width;
     w->run->blocks.entries[w->index].used++;
     w->run->rows++;
@@ -117,13 +80,13 @@ uint8_t *join_run_pin(const row_layout *l, join_run *r, uint32_t i, error *err) 
     block_entry *e = &r->blocks.entries[i];
     if (!e->handle || e->used == 0) return NULL;
     uint8_t *data = block_pin(e->handle, err);
-    if (data) swizzle(l, data, e->used, true);
+    if (data) row_block_swizzle(l, data, e->used, true);
     return data;
 }
 
 void join_run_unpin(const row_layout *l, join_run *r, uint32_t i, uint8_t *data) {
     block_entry *e = &r->blocks.entries[i];
-    swizzle(l, data, e->used, false);
+    row_block_swizzle(l, data, e->used, false);
     block_unpin(e->handle);
 }
 

@@ -368,6 +368,50 @@ bool row_copy(const row_layout *l, uint8_t *dst, const uint8_t *src, string_heap
     return true;
 }
 
+/* ---- rows in position-independent blocks ----------------------------------------------------- */
+
+static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint32_t c, string_t *s) {
+    if (l->types[c].id != TYPE_VARCHAR || !row_is_valid(l, row, c)) return false;
+    memcpy(s, row + l->offsets[c], sizeof *s);
+    return s->length > STRING_INLINE_LENGTH;
+}
+
+size_t row_long_string_bytes(const row_layout *l, const uint8_t *row) {
+    size_t bytes = 0;
+    string_t s;
+    if (l->has_strings)
+        for (uint32_t c = 0; c < l->column_count; c++)
+            if (is_long_string(l, row, c, &s)) bytes += s.length;
+    return bytes;
+}
+
+void row_copy_to_block(const row_layout *l, uint8_t *data, uint8_t *dst, const uint8_t *row, size_t *strings_start) {
+    memcpy(dst, row, l->width);
+    if (!l->has_strings) return;
+    string_t s;
+    for (uint32_t c = 0; c < l->column_count; c++) {
+        if (!is_long_string(l, dst, c, &s)) continue;
+        *strings_start -= s.length;
+        memcpy(data + *strings_start, s.value.pointer.ptr, s.length);
+        s.value.pointer.ptr = (const char *)(uintptr_t)*strings_start;
+        memcpy(dst + l->offsets[c], &s, sizeof s);
+    }
+}
+
+void row_block_swizzle(const row_layout *l, uint8_t *data, uint64_t rows, bool to_pointers) {
+    if (!l->has_strings) return;
+    string_t s;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint8_t *row = data + r * l->width;
+        for (uint32_t c = 0; c < l->column_count; c++) {
+            if (!is_long_string(l, row, c, &s)) continue;
+            if (to_pointers) s.value.pointer.ptr = (const char *)data + (uintptr_t)s.value.pointer.ptr;
+            else s.value.pointer.ptr = (const char *)(uintptr_t)((const uint8_t *)s.value.pointer.ptr - data);
+            memcpy(row + l->offsets[c], &s, sizeof s);
+        }
+    }
+}
+
 void vector_select(vector *dst, uint32_t out_start, const vector *src, const uint32_t *sel, uint32_t n) {
     size_t size = type_physical_size(dst->type);
     uint8_t *d = (uint8_t *)dst->data + size * out_start;

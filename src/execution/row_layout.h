@@ -126,6 +126,21 @@ uint32_t row_match(const row_layout *l, const uint32_t *cols, const vector *cons
                    uint32_t *sel, uint32_t n, uint8_t *const *rows, uint32_t *no_match, uint32_t *no_match_count);
 /* Copies row src into dst (whole width) and re-homes its long strings into heap. */
 bool row_copy(const row_layout *l, uint8_t *dst, const uint8_t *src, string_heap *heap, error *err);
+
+/* ---- rows in position-independent blocks (sort_run.h, join_spill.h) ----------------------------
+ * Whole rows fill a block from its start and the bytes of their long strings (more than
+ * STRING_INLINE_LENGTH) fill it from its end downwards; in a block at rest a long string's pointer
+ * field holds the offset of its bytes from the block's start, so the pool may write the block to a
+ * temp file and reload it at another address. */
+
+/* Bytes of the long strings of row. */
+size_t row_long_string_bytes(const row_layout *l, const uint8_t *row);
+/* Copies row to dst, a row slot of the block at data, and its long strings just below
+ * *strings_start (which moves down by their size), storing offsets in place of pointers. */
+void row_copy_to_block(const row_layout *l, uint8_t *data, uint8_t *dst, const uint8_t *row, size_t *strings_start);
+/* Turns the long strings' offsets of the first `rows` rows of the block at data into pointers into
+ * the block (to_pointers), or pointers back into offsets. */
+void row_block_swizzle(const row_layout *l, uint8_t *data, uint64_t rows, bool to_pointers);
 /* Copies src rows sel[k] (k < n; sel NULL = k) into dst rows [out_start, out_start + n). Strings
  * are shared. */
 void vector_select(vector *dst, uint32_t out_start, const vector *src, const uint32_t *sel, uint32_t n);

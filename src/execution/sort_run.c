@@ -19,37 +19,6 @@ void sort_run_free(sort_run *r) {
     r->rows = 0;
 }
 
-/* ---- strings: pointers <-> offsets ------------------------------------------------------------ */
-
-static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint32_t c, string_t *s) {
-    if (l->types[c].id != TYPE_VARCHAR || !row_is_valid(l, row, c)) return false;
-    memcpy(s, row + l->offsets[c], sizeof *s);
-    return s->length > STRING_INLINE_LENGTH;
-}
-
-/* Bytes of the row's long strings. */
-static size_t row_string_bytes(const row_layout *l, const uint8_t *row) {
-    size_t bytes = 0;
-    string_t s;
-    for (uint32_t c = 0; c < l->column_count; c++)
-        if (is_long_string(l, row, c, &s)) bytes += s.length;
-    return bytes;
-}
-
-/* Turns the offsets of the long strings of the block's rows into pointers into the block. */
-static void swizzle_block(const row_layout *l, uint8_t *data, uint64_t rows) {
-    if (!l->has_strings) return;
-    string_t s;
-    for (uint64_t r = 0; r < rows; r++) {
-        uint8_t *row = data + r * l->width;
-        for (uint32_t c = 0; c < l->column_count; c++) {
-            if (!is_long_string(l, row, c, &s)) continue;
-            s.value.pointer.ptr = (const char *)data + (uintptr_t)s.value.pointer.ptr;
-            memcpy(row + l->offsets[c], &s, sizeof s);
-        }
-    }
-}
-
 /* ---- writing ------------------------------------------------------------------------------- */
 
 void sort_run_writer_init(sort_run_writer *w, const row_layout *layout, sort_run *run) {
@@ -81,22 +50,10 @@ static bool writer_new_block(sort_run_writer *w, size_t need, error *err) {
 
 bool sort_run_write_row(sort_run_writer *w, const uint8_t *row, error *err) {
     const row_layout *l = w->layout;
-    size_t strings = l->has_strings ? row_string_bytes(l, row) : 0;
-    size_t need = l->width + strings;
+    size_t need = l->width + row_long_string_bytes(l, row);
     if (!w->block || w->rows_end + need > w->strings_start)
         if (!writer_new_block(w, need, err)) return false;
-    uint8_t *dst = w->data + w->rows_end;
-    memcpy(dst, row, l->width);
-    if (strings) {
-        string_t s;
-        for (uint32_t c = 0; c < l->column_count; c++) {
-            if (!is_long_string(l, dst, c, &s)) continue;
-            w->strings_start -= s.length;
-            memcpy(w->data + w->strings_start, s.value.pointer.ptr, s.length);
-            s.value.pointer.ptr = (const char *)(uintptr_t)w->strings_start;
-            memcpy(dst + l->offsets[c], &s, sizeof s);
-        }
-    }
+    row_copy_to_block(l, w->data, w->data + w->rows_end, row, &w->strings_start);
     w->rows_end += l->width;
     w->run->blocks.entries[w->index].used++;
     w->run->rows++;
@@ -125,7 +82,7 @@ static bool cursor_pin(sort_run_cursor *c, uint32_t i, error *err) {
         if (!e->handle || e->used == 0) continue;
         uint8_t *data = block_pin(e->handle, err);
         if (!data) return false;
-        swizzle_block(c->layout, data, e->used);
+        row_block_swizzle(c->layout, data, e->used, true);
         c->block = i;
         c->pinned = e->handle;
         c->data = data;
