@@ -377,7 +377,7 @@ static bool spill_to_sub(agg_spill *s, group_table *t, arena *strings, uint32_t 
                          error *err) {
     if (!*sub && !(*sub = agg_partitions_create(s->pool, level + 1, err))) return false;
     if (!agg_spill_write_table(s, t, *sub, err)) return false;
-    group_table_free(t);
+    group_table_reset(t); /* keeps the directory: the table fills up to the same size again */
     arena_reset(strings);
     return true;
 }

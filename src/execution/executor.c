@@ -304,7 +304,7 @@ static bool run_pipeline(plan_pipelines *pp, pipeline *p, uint32_t done, exec_co
     return true;
 }
 
-bool executor_run(exec_context *ctx, physical_op *root, error *err) {
+static bool run_plan_pipelines(exec_context *ctx, physical_op *root, error *err) {
     if (!is_sink(root)) return error_set(err, EIDER_ERROR_INTERNAL, "plan root %s is not a sink", root->vt->name);
     if (!physical_prune(root, ctx->arena, NULL, err)) return false;
     plan_pipelines pp;
@@ -326,4 +326,11 @@ bool executor_run(exec_context *ctx, physical_op *root, error *err) {
         if (!progressed) return error_set(err, EIDER_ERROR_INTERNAL, "pipelines have a dependency cycle");
     }
     return true;
+}
+
+bool executor_run(exec_context *ctx, physical_op *root, error *err) {
+    pool_query_begin(ctx->pool);
+    bool ok = run_plan_pipelines(ctx, root, err);
+    pool_query_end(ctx->pool);
+    return ok;
 }

@@ -34,7 +34,7 @@ void group_table_reset(group_table *t) {
 
 uint64_t group_table_bytes(const group_table *t) {
     uint64_t total = block_list_bytes(&t->rows.blocks) + block_list_bytes(&t->strings.blocks);
-    return total + (t->directory_block ? block_size(t->directory_block) : 0);
+    return total + (t->directory_block ? block_memory(t->directory_block) : 0);
 }
 
 uint64_t group_table_bytes_after(const group_table *t, uint32_t count) {

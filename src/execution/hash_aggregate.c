@@ -245,7 +245,7 @@ static bool agg_spill_into(buffer_pool *pool, const group_shape *shape, agg_spil
     if (t->count == 0) return true;
     if (!*spill && !(*spill = agg_spill_create(pool, shape, err))) return false;
     if (!agg_spill_write_table(*spill, t, *parts, err)) return false;
-    group_table_free(t);
+    group_table_reset(t); /* keeps the directory: the table fills up to the same size again */
     return true;
 }
 

@@ -60,8 +60,8 @@ void block_list_free(block_list *l) {
 }
 
 uint64_t block_list_bytes(const block_list *l) {
-    uint64_t total = l->directory ? block_size(l->directory) : 0;
-    for (uint32_t i = 0; i < l->count; i++) total += block_size(l->entries[i].handle);
+    uint64_t total = l->directory ? block_memory(l->directory) : 0;
+    for (uint32_t i = 0; i < l->count; i++) total += block_memory(l->entries[i].handle);
     return total;
 }
 

@@ -1,7 +1,8 @@
 /*
  * pool.c — the buffer pool: reservations, blocks from mmap, pin/unpin, and eviction.
  *
- * Counting: a block's rounded size is counted under its tag while its memory is mapped;
+ * Counting: a block's mapping is counted under its tag while it is mapped (the block's size
+ * rounded to pages; a block of more than half the standard size gets a whole standard mapping);
  * reservations (pool_reserve) are counted the same way; metadata (pool_metadata.c) under
  * METADATA. `used` is only raised by a compare-and-swap that keeps it under the limit (metadata
  * excepted), so the limit holds whatever the number of threads.
@@ -16,6 +17,11 @@
  * unpinned first; then, when spill hooks are installed, the queue of temporary blocks. A clean
  * block is simply unmapped; on its next pin a persistent block with a page id is read back
  * through the page reader (pool_persistent.h), any other comes back zero-filled.
+ *
+ * Free-block cache: memory given back by a standard block (freed or evicted) goes to a small
+ * stack of mappings counted under ALLOCATOR instead of munmap, and the next standard block takes
+ * it; a block that needs room first evicts into the cache (memory is then reused in place, with
+ * no munmap, TLB shootdown or page faults), any other reservation first unmaps cached blocks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +49,7 @@ buffer_pool *pool_create(uint64_t memory_limit) {
     atomic_init(&pool->mapped_blocks, 0);
     atomic_init(&pool->handles, 0);
     atomic_init(&pool->budget_users, 0);
+    atomic_init(&pool->queries, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
     return pool;
@@ -178,6 +185,66 @@ static void unmap_memory(void *p, size_t size) {
     if (p) munmap(p, size);
 }
 
+/* ---- free-block cache ---------------------------------------------------------------------- */
+
+/* Takes a cached standard block's memory for a block of tag (its bytes stay counted: they move
+ * from ALLOCATOR to tag). NULL when the cache is empty. */
+static void *cache_take(buffer_pool *pool, memory_tag tag) {
+    void *data = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->cached_count > 0) data = pool->cached[--pool->cached_count];
+    pthread_mutex_unlock(&pool->lock);
+    if (data) {
+        atomic_fetch_sub(&pool->tag_used[TAG_ALLOCATOR], POOL_BLOCK_SIZE);
+        atomic_fetch_add(&pool->tag_used[tag], POOL_BLOCK_SIZE);
+    }
+    return data;
+}
+
+/* Gives back the memory of a block of tag: a standard block's memory goes to the cache while a
+ * query runs and the cache has room, anything else is unmapped and leaves the count. */
+static void release_memory(buffer_pool *pool, memory_tag tag, void *data, size_t size) {
+    if (!data) return;
+    if (size == POOL_BLOCK_SIZE && atomic_load(&pool->queries) > 0) {
+        uint64_t room = pool_memory_limit(pool) / POOL_CACHE_LIMIT_SHARE / POOL_BLOCK_SIZE;
+        if (room > POOL_CACHE_MAX_BLOCKS) room = POOL_CACHE_MAX_BLOCKS;
+        pthread_mutex_lock(&pool->lock);
+        bool cached = pool->cached_count < room;
+        if (cached) pool->cached[pool->cached_count++] = data;
+        pthread_mutex_unlock(&pool->lock);
+        if (cached) {
+            atomic_fetch_sub(&pool->tag_used[tag], POOL_BLOCK_SIZE);
+            atomic_fetch_add(&pool->tag_used[TAG_ALLOCATOR], POOL_BLOCK_SIZE);
+            return;
+        }
+    }
+    unmap_memory(data, size);
+    pool_count_sub(pool, tag, size);
+}
+
+/* Unmaps one cached block; false when the cache is empty. */
+static bool cache_drop_one(buffer_pool *pool) {
+    void *data = NULL;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->cached_count > 0) data = pool->cached[--pool->cached_count];
+    pthread_mutex_unlock(&pool->lock);
+    if (!data) return false;
+    unmap_memory(data, POOL_BLOCK_SIZE);
+    pool_count_sub(pool, TAG_ALLOCATOR, POOL_BLOCK_SIZE);
+    return true;
+}
+
+void pool_trim(buffer_pool *pool) {
+    while (cache_drop_one(pool)) {
+    }
+}
+
+void pool_query_begin(buffer_pool *pool) { atomic_fetch_add(&pool->queries, 1); }
+
+void pool_query_end(buffer_pool *pool) {
+    if (atomic_fetch_sub(&pool->queries, 1) == 1) pool_trim(pool);
+}
+
 /* ---- eviction ---------------------------------------------------------------------------- */
 
 typedef enum evict_result {
@@ -194,14 +261,14 @@ static evict_result evict_one(buffer_pool *pool, error *err) {
     if (b) {
         queue_remove(&pool->clean, b);
         void *data = b->data;
-        size_t size = b->size;
+        size_t size = b->mapped;
         b->data = NULL;
         b->state = BLOCK_DROPPED;
+        memory_tag tag = b->tag;
         atomic_fetch_sub(&pool->mapped_blocks, 1);
-        pool_count_sub(pool, b->tag, size);
         pthread_mutex_unlock(&pool->lock);
         /* b may be freed by its owner from here on: only local copies are used */
-        unmap_memory(data, size);
+        release_memory(pool, tag, data, size);
         return EVICT_DONE;
     }
     b = pool->has_hooks ? pool->temporary.head : NULL;
@@ -225,7 +292,8 @@ static evict_result evict_one(buffer_pool *pool, error *err) {
     error_clear(&werr);
     bool ok = hooks.write(hooks.ctx, b->tag, b->data, b->size, &slot, &werr);
     void *data = NULL;
-    size_t size = b->size;
+    size_t size = b->mapped;
+    memory_tag tag = b->tag;
 
     pthread_mutex_lock(&pool->lock);
     pool->evictions_in_flight--;
@@ -235,8 +303,7 @@ static evict_result evict_one(buffer_pool *pool, error *err) {
         b->slot = slot;
         b->state = BLOCK_SPILLED;
         atomic_fetch_sub(&pool->mapped_blocks, 1);
-        atomic_fetch_add(&pool->tag_temporary[b->tag], b->size);
-        pool_count_sub(pool, b->tag, b->size);
+        atomic_fetch_add(&pool->tag_temporary[b->tag], b->mapped);
     } else {
         b->state = BLOCK_RESIDENT;
         queue_push_head(&pool->temporary, b);
@@ -249,7 +316,7 @@ static evict_result evict_one(buffer_pool *pool, error *err) {
         if (err && !error_is_set(err)) *err = werr;
         return EVICT_FAILED;
     }
-    unmap_memory(data, size); /* b may already be freed: use the copies */
+    release_memory(pool, tag, data, size); /* b may already be freed: use the copies */
     return EVICT_DONE;
 }
 
@@ -274,6 +341,19 @@ static bool fail_oom(buffer_pool *pool, memory_tag tag, uint64_t size, error *er
                      memory_tag_name(tag), used, limit);
 }
 
+/* One step towards room for size more bytes of tag: unmaps a cached block (unless keep_cache),
+ * else evicts one block. False + err when nothing more can be freed. */
+static bool make_room(buffer_pool *pool, memory_tag tag, uint64_t size, bool keep_cache, error *err) {
+    if (!keep_cache && cache_drop_one(pool)) return true;
+    switch (evict_one(pool, err)) {
+    case EVICT_DONE:
+    case EVICT_RETRY: return true;
+    case EVICT_NONE: return fail_oom(pool, tag, size, err);
+    case EVICT_FAILED: return false;
+    }
+    return false;
+}
+
 bool pool_reserve(buffer_pool *pool, memory_tag tag, uint64_t size, error *err) {
     if ((unsigned)tag >= TAG_COUNT) return error_set(err, EIDER_ERROR_INTERNAL, "invalid memory tag %d", (int)tag);
     if (size > atomic_load(&pool->limit)) return fail_oom(pool, tag, size, err);
@@ -282,12 +362,44 @@ bool pool_reserve(buffer_pool *pool, memory_tag tag, uint64_t size, error *err) 
             atomic_fetch_add(&pool->tag_used[tag], size);
             return true;
         }
-        switch (evict_one(pool, err)) {
-        case EVICT_DONE:
-        case EVICT_RETRY: break;
-        case EVICT_NONE: return fail_oom(pool, tag, size, err);
-        case EVICT_FAILED: return false;
+        if (!make_room(pool, tag, size, false, err)) return false;
+    }
+}
+
+/* The mapping of a block of size bytes (whole pages): a standard block's for more than half of one,
+ * so that its memory can come from and go to the free-block cache (column store blocks, for example,
+ * hold whole vectors and fall a few pages short of a standard block). */
+static size_t mapping_size(size_t size) {
+    return size > POOL_BLOCK_SIZE / 2 && size < POOL_BLOCK_SIZE ? POOL_BLOCK_SIZE : size;
+}
+
+/* A mapping of size bytes (from mapping_size) for a block of tag, counted: a cached block's memory
+ * for a standard mapping when there is one (evicting into the cache rather than past it), else a
+ * new mapping once the bytes are reserved. Its first zero_bytes must read as zeros (a new
+ * mapping is all zeros). */
+static void *acquire_memory(buffer_pool *pool, memory_tag tag, size_t size, size_t zero_bytes, error *err) {
+    if (size > atomic_load(&pool->limit)) {
+        fail_oom(pool, tag, size, err);
+        return NULL;
+    }
+    bool standard = size == POOL_BLOCK_SIZE;
+    for (;;) {
+        void *data = standard ? cache_take(pool, tag) : NULL;
+        if (data) {
+            memset(data, 0, zero_bytes);
+            return data;
         }
+        if (try_take(pool, size)) {
+            atomic_fetch_add(&pool->tag_used[tag], size);
+            data = map_memory(size);
+            if (data) return data;
+            pool_count_sub(pool, tag, size);
+            char asked[POOL_SIZE_TEXT_MAX];
+            pool_format_size(size, asked, sizeof asked);
+            error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked, memory_tag_name(tag));
+            return NULL;
+        }
+        if (!make_room(pool, tag, size, standard, err)) return NULL;
     }
 }
 
@@ -302,6 +414,7 @@ bool pool_set_memory_limit(buffer_pool *pool, uint64_t limit, error *err) {
             atomic_store(&pool->limit, limit);
             return true;
         }
+        if (cache_drop_one(pool)) continue;
         error evict_err;
         error_clear(&evict_err);
         evict_result r = evict_one(pool, &evict_err);
@@ -335,21 +448,20 @@ block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, si
         fail_oom(pool, tag, size, err);
         return NULL;
     }
-    if (!pool_reserve(pool, tag, rounded, err)) return NULL;
+    size_t mapped = mapping_size(rounded);
+    void *data = acquire_memory(pool, tag, mapped, rounded, err);
+    if (!data) return NULL;
     block_handle *b = pool_malloc(pool, sizeof *b);
-    void *data = b ? map_memory(rounded) : NULL;
-    if (!data) {
-        pool_free(pool, b);
-        pool_release(pool, tag, rounded);
-        char asked[POOL_SIZE_TEXT_MAX];
-        pool_format_size(rounded, asked, sizeof asked);
-        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked, memory_tag_name(tag));
+    if (!b) {
+        release_memory(pool, tag, data, mapped);
+        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate a block handle (%s)", memory_tag_name(tag));
         return NULL;
     }
     memset(b, 0, sizeof *b);
     b->pool = pool;
     b->data = data;
     b->size = rounded;
+    b->mapped = mapped;
     b->tag = tag;
     b->kind = kind;
     atomic_init(&b->pins, 1);
@@ -366,15 +478,8 @@ block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, si
 
 /* Brings an evicted block back (state LOADING, lock not held). */
 static bool reload(buffer_pool *pool, block_handle *b, block_state from, error *err) {
-    if (!pool_reserve(pool, b->tag, b->size, err)) return false;
-    void *data = map_memory(b->size);
-    if (!data) {
-        pool_release(pool, b->tag, b->size);
-        char asked[POOL_SIZE_TEXT_MAX];
-        pool_format_size(b->size, asked, sizeof asked);
-        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked,
-                         memory_tag_name(b->tag));
-    }
+    void *data = acquire_memory(pool, b->tag, b->mapped, from != BLOCK_SPILLED ? b->size : 0, err);
+    if (!data) return false;
     if (from == BLOCK_SPILLED) {
         pthread_mutex_lock(&pool->lock);
         pool_spill_hooks hooks = pool->hooks;
@@ -384,14 +489,13 @@ static bool reload(buffer_pool *pool, block_handle *b, block_state from, error *
         error_clear(&rerr);
         bool ok = has && hooks.read(hooks.ctx, b->slot, data, b->size, &rerr);
         if (!ok) {
-            unmap_memory(data, b->size);
-            pool_release(pool, b->tag, b->size);
+            release_memory(pool, b->tag, data, b->mapped);
             if (!has) return error_set(err, EIDER_ERROR_INTERNAL, "a spilled block cannot be read back: no spill hooks");
             if (!error_is_set(&rerr)) error_set(&rerr, EIDER_ERROR_IO, "could not read a block from temporary storage");
             if (err && !error_is_set(err)) *err = rerr;
             return false;
         }
-        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->size);
+        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->mapped);
     } else {
         pthread_mutex_lock(&pool->lock);
         pool_page_reader reader = b->kind == BLOCK_PERSISTENT && b->page_id != POOL_NO_PAGE ? pool->page_reader : NULL;
@@ -402,8 +506,7 @@ static bool reload(buffer_pool *pool, block_handle *b, block_state from, error *
             error rerr;
             error_clear(&rerr);
             if (!reader(ctx, page_id, data, b->size, &rerr)) {
-                unmap_memory(data, b->size);
-                pool_release(pool, b->tag, b->size);
+                release_memory(pool, b->tag, data, b->mapped);
                 if (!error_is_set(&rerr)) error_set(&rerr, EIDER_ERROR_IO, "could not read page %llu", (unsigned long long)page_id);
                 if (err && !error_is_set(err)) *err = rerr;
                 return false;
@@ -474,6 +577,7 @@ void block_unpin(block_handle *b) {
 
 void *block_data(const block_handle *b) { return b->data; }
 size_t block_size(const block_handle *b) { return b->size; }
+size_t block_memory(const block_handle *b) { return b->mapped; }
 memory_tag block_tag(const block_handle *b) { return b->tag; }
 bool block_was_destroyed(block_handle *b) { return atomic_exchange(&b->destroyed, false); }
 
@@ -490,12 +594,11 @@ void block_free(block_handle *b) {
     pthread_mutex_unlock(&pool->lock);
 
     if (state == BLOCK_RESIDENT) {
-        unmap_memory(b->data, b->size);
         atomic_fetch_sub(&pool->mapped_blocks, 1);
-        pool_count_sub(pool, b->tag, b->size);
+        release_memory(pool, b->tag, b->data, b->mapped);
     } else if (state == BLOCK_SPILLED) {
         if (has_hooks && hooks.discard) hooks.discard(hooks.ctx, b->slot, b->size);
-        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->size);
+        atomic_fetch_sub(&pool->tag_temporary[b->tag], b->mapped);
     }
     atomic_fetch_sub(&pool->handles, 1);
     pool_free(pool, b);
@@ -525,10 +628,12 @@ static void report_leaks(buffer_pool *pool) {
 
 void pool_destroy(buffer_pool *pool) {
     if (!pool) return;
+    pool_trim(pool);
 #ifdef EIDER_SANITIZE
     report_leaks(pool);
 #endif
     while (pool->all) block_free(pool->all);
+    pool_trim(pool);
     pthread_cond_destroy(&pool->changed);
     pthread_mutex_destroy(&pool->lock);
     free(pool);

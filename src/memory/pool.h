@@ -3,7 +3,11 @@
  * counted per tag, under one memory_limit.
  *
  * Blocks come straight from mmap and go back with munmap, so the process's resident memory
- * follows the pool's count. Code holds a block_handle; pool_pin returns the block's memory and
+ * follows the pool's count. The one exception is counted and lives only while queries run: the
+ * memory of up to POOL_CACHE_MAX_BLOCKS standard blocks freed or evicted meanwhile (at most 1/8 of
+ * the limit) stays mapped under ALLOCATOR for the next standard block, so that a spilling query
+ * reuses memory instead of unmapping and faulting it in again block after block. When the last
+ * running query ends the cache is unmapped. Code holds a block_handle; pool_pin returns the block's memory and
  * keeps it resident, pool_unpin lets the pool evict it. Kinds of block:
  *   BLOCK_TEMPORARY   intermediates and in-memory tables; eviction writes them to the temp
  *                     directory (spill writer plugs in through pool_set_spill_hooks — a
@@ -64,8 +68,9 @@ void pool_release(buffer_pool *pool, memory_tag tag, uint64_t size);
 
 /* ---- blocks ------------------------------------------------------------------------------ */
 
-/* Allocates a block of `size` bytes (rounded up to the page size; POOL_BLOCK_SIZE for standard
- * blocks) and returns it pinned once, with its memory zero-filled. On failure returns NULL and
+/* Allocates a block of `size` bytes (rounded up to the page size: block_size tells) and returns it
+ * pinned once, with its memory zero-filled. A block of more than half of POOL_BLOCK_SIZE is counted
+ * as a whole standard block (its memory can be the free-block cache's). On failure returns NULL and
  * sets err. The caller owns the handle and frees it with block_free. */
 block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, size_t size, error *err);
 
@@ -78,11 +83,22 @@ void block_unpin(block_handle *block);
 /* Memory of a block the caller knows is pinned (no reload, no failure). */
 void *block_data(const block_handle *block);
 size_t block_size(const block_handle *block);
+/* Bytes the block counts against the limit while resident (and in temporary storage while
+ * spilled): its size, or a whole standard block for more than half of one. */
+size_t block_memory(const block_handle *block);
 memory_tag block_tag(const block_handle *block);
 /* True once after a destroyable block came back from eviction empty; reading it resets it. */
 bool block_was_destroyed(block_handle *block);
-/* Frees the block (pinned or not): its memory is unmapped and its bytes leave the count at once. */
+/* Frees the block (pinned or not): its memory is unmapped (or kept in the free-block cache) and
+ * its bytes leave its tag at once. */
 void block_free(block_handle *block);
+/* Unmaps the free-block cache: afterwards the pool's count is exactly what its blocks and
+ * reservations hold. */
+void pool_trim(buffer_pool *pool);
+/* Brackets a query's execution (the executor calls them): the free-block cache fills only while
+ * some query runs, and is trimmed when the last one ends. */
+void pool_query_begin(buffer_pool *pool);
+void pool_query_end(buffer_pool *pool);
 
 /* ---- operator budgets ------------------------------------------------------------------- */
 

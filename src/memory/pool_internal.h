@@ -14,6 +14,9 @@
 #include "memory/pool.h"
 #include "memory/pool_persistent.h"
 
+#define POOL_CACHE_MAX_BLOCKS 1024  /* at most 256 MiB of free standard blocks stay mapped */
+#define POOL_CACHE_LIMIT_SHARE 8    /* and at most 1/8 of memory_limit */
+
 typedef enum block_state {
     BLOCK_RESIDENT,  /* memory mapped */
     BLOCK_EVICTING,  /* being written out by the spill hook; pinners wait */
@@ -30,7 +33,8 @@ typedef struct block_queue {
 struct block_handle {
     buffer_pool *pool;
     void *data;              /* NULL unless resident */
-    size_t size;             /* rounded to the page size */
+    size_t size;             /* rounded to the page size: what block_size tells and a spill writes */
+    size_t mapped;           /* bytes mapped, counted (resident or spilled): mapping_size in pool.c */
     memory_tag tag;
     block_kind kind;
     _Atomic uint32_t pins;   /* 0 <-> 1 transitions happen under pool->lock */
@@ -51,6 +55,7 @@ struct buffer_pool {
     _Atomic uint64_t mapped_blocks;  /* blocks whose memory is mapped */
     _Atomic uint64_t handles;        /* blocks allocated and not yet freed */
     _Atomic uint32_t budget_users;   /* operators registered for a budget */
+    _Atomic uint32_t queries;        /* queries running (pool_query_begin/end) */
 
     pthread_mutex_t lock;            /* queues, block states, block list, hooks */
     pthread_cond_t changed;          /* a block left EVICTING/LOADING */
@@ -62,6 +67,11 @@ struct buffer_pool {
     pool_spill_hooks hooks;
     pool_page_reader page_reader;    /* persistent blocks are read back through this */
     void *page_reader_ctx;
+    /* free-block cache: the memory of standard blocks freed or evicted while a query runs, kept
+     * mapped (and counted under ALLOCATOR) for the next standard block, so that a spilling query
+     * does not unmap and fault in the same memory block after block; guarded by lock */
+    void *cached[POOL_CACHE_MAX_BLOCKS];
+    uint32_t cached_count;
 };
 
 /* Counter helpers (relaxed ordering is enough for statistics; reservations use CAS on used). */

@@ -36,6 +36,7 @@
 #define TF_PATH_MAX 4096
 #define TF_DIR_MAX (TF_PATH_MAX - 128) /* room for the file names */
 #define TF_ORPHAN_SECONDS 60           /* an unlocked half-made lock file older than this is left over */
+#define TF_PROBE_NS 100000000u         /* the free space is probed again after 100 ms */
 
 _Static_assert(TEMP_FILES_SLOTS % 64 == 0, "slots come in bitmap words of 64");
 
@@ -64,6 +65,9 @@ struct temp_files {
     uint32_t next_number;  /* for the next file name */
     uint64_t bytes;        /* sum of the files' counted lengths */
     uint64_t blocks;       /* blocks stored */
+    /* the default limit's probe of the file system: free space plus our own bytes, and when */
+    uint64_t available;
+    uint64_t available_at_ns; /* 0: not probed since the directory was set */
 };
 
 /* ---- names and paths ---------------------------------------------------------------------- */
@@ -326,14 +330,33 @@ static int64_t tf_pick_slot(const temp_files *tf, uint32_t *slot) {
 }
 
 /* The limit in force (lock held). */
-static uint64_t tf_limit(const temp_files *tf) {
-    if (tf->max_size_set) return tf->max_size;
-    return (temp_files_free_space(tf->dir ? tf->dir : "") + tf->bytes) / 10 * 9;
+static uint64_t tf_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool tf_check_limit(const temp_files *tf, memory_tag tag, size_t size, uint64_t growth, error *err) {
+/* The limit (lock held). The default one probes the file system (statvfs) at most every
+ * TF_PROBE_NS unless fresh is asked for: a probe per spilled block would serialize every spill
+ * behind a system call. Our own files count as available, so the probe stays right while only
+ * they grow. */
+static uint64_t tf_limit_probed(temp_files *tf, bool fresh) {
+    if (tf->max_size_set) return tf->max_size;
+    uint64_t now = tf_now_ns();
+    if (fresh || tf->available_at_ns == 0 || now - tf->available_at_ns > TF_PROBE_NS) {
+        tf->available = temp_files_free_space(tf->dir ? tf->dir : "") + tf->bytes;
+        tf->available_at_ns = now ? now : 1;
+    }
+    return tf->available / 10 * 9;
+}
+
+static uint64_t tf_limit(temp_files *tf) { return tf_limit_probed(tf, true); }
+
+static bool tf_check_limit(temp_files *tf, memory_tag tag, size_t size, uint64_t growth, error *err) {
     if (growth == 0) return true;
-    uint64_t limit = tf_limit(tf);
+    uint64_t limit = tf_limit_probed(tf, false);
+    if (tf->bytes <= limit && growth <= limit - tf->bytes) return true;
+    limit = tf_limit_probed(tf, true); /* a spill is refused only on a fresh probe */
     if (tf->bytes <= limit && growth <= limit - tf->bytes) return true;
     char block[POOL_SIZE_TEXT_MAX], would[POOL_SIZE_TEXT_MAX], max[POOL_SIZE_TEXT_MAX];
     pool_format_size(size, block, sizeof block);
@@ -576,6 +599,7 @@ bool temp_files_set_directory(temp_files *tf, const char *dir, error *err) {
     tf_release_directory(tf);
     pool_free(tf->pool, tf->dir);
     tf->dir = copy;
+    tf->available_at_ns = 0;
     if (copy) tf_remove_dead(tf);
     pthread_mutex_unlock(&tf->lock);
     return true;

@@ -157,13 +157,13 @@ static void cs_dir_free(buffer_pool *pool, cs_dir *d) {
 
 static block_handle *cs_block_alloc(column_store *s, memory_tag tag, size_t size, error *err) {
     block_handle *h = block_alloc(s->pool, tag, BLOCK_TEMPORARY, size, err);
-    if (h) atomic_fetch_add(&s->bytes, (uint64_t)block_size(h));
+    if (h) atomic_fetch_add(&s->bytes, (uint64_t)block_memory(h));
     return h;
 }
 
 static void cs_block_free(column_store *s, block_handle *h) {
     if (!h) return;
-    atomic_fetch_sub(&s->bytes, (uint64_t)block_size(h));
+    atomic_fetch_sub(&s->bytes, (uint64_t)block_memory(h));
     block_free(h);
 }
 

@@ -541,6 +541,78 @@ static void test_threads(void) {
     pthread_mutex_destroy(&f.lock);
 }
 
+/* The free-block cache: while a query runs, a freed or evicted standard block's memory is reused
+ * by the next block of more than half the standard size (zero-filled again, counted as a standard
+ * block), stays counted under ALLOCATOR and within the limit, is given back to make room for
+ * other sizes, and is unmapped when the last query ends. */
+static void test_free_block_cache(void) {
+    buffer_pool *pool = pool_create(64 * MIB); /* room for 8 cached blocks */
+    fake_spill f;
+    memset(&f, 0, sizeof f);
+    pthread_mutex_init(&f.lock, NULL);
+    pool_spill_hooks hooks = fake_hooks(&f);
+    pool_set_spill_hooks(pool, &hooks);
+    error err;
+    error_clear(&err);
+
+    /* outside a query nothing is cached */
+    block_handle *a = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, BLK, &err);
+    block_free(a);
+    CHECK(pool_used_bytes(pool) == 0);
+
+    pool_query_begin(pool);
+    pool_query_begin(pool); /* a second query */
+    a = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, BLK, &err);
+    CHECK(a != NULL);
+    void *mem = block_data(a);
+    memset(mem, 0x5a, BLK);
+    block_free(a);
+    CHECK(pool_used_bytes(pool) == BLK && pool_tag_used_bytes(pool, TAG_ALLOCATOR) == BLK);
+    CHECK(pool_tag_used_bytes(pool, TAG_HASH_TABLE) == 0 && pool_block_count(pool) == 0);
+    /* a block a little smaller than a standard one takes it, and counts as one */
+    block_handle *b = block_alloc(pool, TAG_ORDER_BY, BLOCK_TEMPORARY, BLK - 3 * 4096 - 10, &err);
+    CHECK(b && block_data(b) == mem && filled_with(mem, BLK - 3 * 4096, 0));
+    CHECK(block_size(b) == BLK - 3 * 4096 && block_memory(b) == BLK);
+    CHECK(pool_tag_used_bytes(pool, TAG_ALLOCATOR) == 0 && pool_tag_used_bytes(pool, TAG_ORDER_BY) == BLK);
+    block_free(b);
+    pool_query_end(pool);
+    CHECK(pool_tag_used_bytes(pool, TAG_ALLOCATOR) == BLK); /* one query still runs */
+
+    /* fill the limit with unpinned temporary blocks: each further block evicts one and reuses its
+     * memory, so the count never passes the limit */
+    enum { N = 64 * MIB / BLK };
+    block_handle *blocks[N + 8];
+    int made = 0;
+    while (made < N + 8) {
+        blocks[made] = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, BLK, &err);
+        if (!blocks[made]) break;
+        memset(block_data(blocks[made]), made & 0xff, BLK);
+        block_unpin(blocks[made]);
+        made++;
+        CHECK(pool_used_bytes(pool) <= 64 * MIB);
+    }
+    CHECK(made == N + 8 && f.writes >= 8);
+    CHECK(tag_sum(pool) == pool_used_bytes(pool));
+    /* spilled blocks come back with their contents */
+    for (int i = 0; i < made; i++) {
+        uint8_t *d = block_pin(blocks[i], &err);
+        CHECK(d && filled_with(d, BLK, (unsigned char)(i & 0xff)));
+        block_unpin(blocks[i]);
+    }
+    /* a reservation of another size is served by unmapping cached blocks first */
+    for (int i = 0; i < made; i++) block_free(blocks[i]);
+    CHECK(pool_tag_used_bytes(pool, TAG_ALLOCATOR) > 0);
+    CHECK(pool_reserve(pool, TAG_WINDOW, 64 * MIB - 4096, &err));
+    CHECK(pool_tag_used_bytes(pool, TAG_ALLOCATOR) == 0);
+    pool_release(pool, TAG_WINDOW, 64 * MIB - 4096);
+    block_free(block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, BLK, &err));
+    CHECK(pool_tag_used_bytes(pool, TAG_ALLOCATOR) == BLK);
+    pool_query_end(pool); /* the last query: the cache goes */
+    CHECK(pool_used_bytes(pool) == 0 && pool_block_count(pool) == 0 && fake_live(&f) == 0);
+    pool_destroy(pool);
+    pthread_mutex_destroy(&f.lock);
+}
+
 /* Budgets: an even share of POOL_OPERATOR_PERCENT of the limit among registered operators. */
 static void test_budgets(void) {
     buffer_pool *pool = pool_create(100 * 1024 * 1024);
@@ -564,6 +636,7 @@ static void test_budgets(void) {
 }
 
 int main(void) {
+    test_free_block_cache();
     test_budgets();
     test_size_format();
     test_limit_and_message();
