@@ -135,13 +135,17 @@ bool row_layout_init(row_layout *l, arena *a, const logical_type *types, uint32_
         l->offsets = arena_alloc(a, sizeof(uint32_t) * count, err);
         if (!l->types || !l->offsets) return false;
         memcpy(l->types, types, sizeof(logical_type) * count);
+        for (uint32_t c = 0; c < count; c++) l->string_count += types[c].id == TYPE_VARCHAR;
+        if (l->string_count && !(l->string_columns = arena_alloc(a, sizeof(uint32_t) * l->string_count, err)))
+            return false;
     }
     uint64_t off = align8(header);
-    for (uint32_t c = 0; c < count; c++) {
+    for (uint32_t c = 0, s = 0; c < count; c++) {
         l->offsets[c] = (uint32_t)off;
         off += align8(type_physical_size(types[c]));
-        if (types[c].id == TYPE_VARCHAR) l->has_strings = true;
+        if (types[c].id == TYPE_VARCHAR) l->string_columns[s++] = c;
     }
+    l->has_strings = l->string_count > 0;
     l->validity_offset = (uint32_t)off;
     off = align8(off + count);
     l->extra_offset = (uint32_t)off;
@@ -370,8 +374,9 @@ bool row_copy(const row_layout *l, uint8_t *dst, const uint8_t *src, string_heap
 
 /* ---- rows in position-independent blocks ----------------------------------------------------- */
 
+/* c: a VARCHAR column */
 static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint32_t c, string_t *s) {
-    if (l->types[c].id != TYPE_VARCHAR || !row_is_valid(l, row, c)) return false;
+    if (!row_is_valid(l, row, c)) return false;
     memcpy(s, row + l->offsets[c], sizeof *s);
     return s->length > STRING_INLINE_LENGTH;
 }
@@ -379,17 +384,16 @@ static inline bool is_long_string(const row_layout *l, const uint8_t *row, uint3
 size_t row_long_string_bytes(const row_layout *l, const uint8_t *row) {
     size_t bytes = 0;
     string_t s;
-    if (l->has_strings)
-        for (uint32_t c = 0; c < l->column_count; c++)
-            if (is_long_string(l, row, c, &s)) bytes += s.length;
+    for (uint32_t i = 0; i < l->string_count; i++)
+        if (is_long_string(l, row, l->string_columns[i], &s)) bytes += s.length;
     return bytes;
 }
 
 void row_copy_to_block(const row_layout *l, uint8_t *data, uint8_t *dst, const uint8_t *row, size_t *strings_start) {
     memcpy(dst, row, l->width);
-    if (!l->has_strings) return;
     string_t s;
-    for (uint32_t c = 0; c < l->column_count; c++) {
+    for (uint32_t i = 0; i < l->string_count; i++) {
+        uint32_t c = l->string_columns[i];
         if (!is_long_string(l, dst, c, &s)) continue;
         *strings_start -= s.length;
         memcpy(data + *strings_start, s.value.pointer.ptr, s.length);
@@ -403,7 +407,8 @@ void row_block_swizzle(const row_layout *l, uint8_t *data, uint64_t rows, bool t
     string_t s;
     for (uint64_t r = 0; r < rows; r++) {
         uint8_t *row = data + r * l->width;
-        for (uint32_t c = 0; c < l->column_count; c++) {
+        for (uint32_t i = 0; i < l->string_count; i++) {
+            uint32_t c = l->string_columns[i];
             if (!is_long_string(l, row, c, &s)) continue;
             if (to_pointers) s.value.pointer.ptr = (const char *)data + (uintptr_t)s.value.pointer.ptr;
             else s.value.pointer.ptr = (const char *)(uintptr_t)((const uint8_t *)s.value.pointer.ptr - data);

@@ -68,6 +68,8 @@ typedef struct row_layout {
     uint32_t extra_offset;    /* start of the owner's trailing bytes (8-aligned) */
     uint32_t width;           /* row size, a multiple of 8 */
     bool has_strings;
+    uint32_t string_count;    /* VARCHAR columns, */
+    uint32_t *string_columns; /* and their indexes */
 } row_layout;
 
 /* Lays out rows of these column types after `header` bytes, with `extra` trailing bytes. The
