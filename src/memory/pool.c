@@ -162,15 +162,17 @@ static void list_remove(buffer_pool *pool, block_handle *b) {
 
 #define HUGE_PAGE_SIZE ((size_t)2 << 20)
 
-/* Maps size bytes. A mapping smaller than a huge page is populated at once (MAP_POPULATE): one
- * system call instead of a page fault per 4 KiB page as the block fills, which on a virtual
- * machine costs more than the copy that fills it; the pool counts the whole block anyway. A
- * mapping of at least one huge page is aligned to the huge page size and asks for transparent
- * huge pages: large blocks (hash directories, big row blocks) are read at random, and with 4 KiB
- * pages every such read would miss the TLB. */
+/* Maps size bytes. A standard mapping is populated at once (MAP_POPULATE): one system call instead
+ * of a page fault per 4 KiB page as the block fills, which on a virtual machine costs more than
+ * the copy that fills it (standard blocks are filled: rows, vectors, spilled runs); larger ones,
+ * often used only in part (lists, directories), fault in what they use. A mapping of at least one
+ * huge page is aligned to the huge page size and asks for transparent huge pages: large blocks
+ * (hash directories, big row blocks) are read at random, and with 4 KiB pages every such read
+ * would miss the TLB. */
 static void *map_memory(size_t size) {
     if (size < HUGE_PAGE_SIZE) {
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        int populate = size == POOL_BLOCK_SIZE ? MAP_POPULATE : 0;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
         return p == MAP_FAILED ? NULL : p;
     }
     size_t padded = size + HUGE_PAGE_SIZE;
