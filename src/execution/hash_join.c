@@ -2,7 +2,8 @@
  * hash_join.c — equality hash join.
  *
  * Build (sink): each thread appends the build rows whose keys are all non-NULL, with their key
- * hash, to its own row store; combine moves the thread's blocks into the global store (no copy).
+ * hash, to its own row store (RIGHT and FULL keep the rows with a NULL key too, marked so that
+ * they are never linked); combine moves the thread's blocks into the global store (no copy).
  * finalize links every row into a chained hash table: a directory of row pointers in its own
  * pool block, a power of two at least twice the row count; a row's header holds its hash and the
  * next row of its chain.
@@ -19,11 +20,18 @@
  * Dense mode: when, in addition, no build key repeats, finalize moves the build columns into
  * arrays indexed by key - min (a presence byte, then per column a validity byte and the value)
  * and frees the rows. A probe row then costs one lookup in arrays that are a fraction of the
- * rows' size, and produces at most one output row, in input order.
+ * rows' size, and produces at most one output row, in input order. (RIGHT and FULL: a bitmap of
+ * the slots the probe matched; not when a build key is NULL.)
+ *
+ * RIGHT and FULL: a build row has a match byte (in the padding after its validity bytes, or in a
+ * trailing byte), which the probe sets when it emits the row — threads may set it at once, with
+ * relaxed atomic stores. After the probe pipelines the tail pipeline (below) scans the build rows
+ * (threads take blocks) and emits those never matched, NULL keys included, with NULL probe
+ * columns. FULL emits the probe rows without a match as LEFT does.
  *
  * Spilling: the join registers a pool budget. When the build rows of all threads would pass it,
- * the build is partitioned: each thread writes its rows into SPILL_PARTS partitions chosen by the
- * top bits of their hash, as runs of position-independent blocks (join_spill.h) that the pool may
+ * the build is partitioned: each thread writes its rows into JOIN_SPILL_PARTS partitions chosen by
+ * the top bits of their hash, as runs of position-independent blocks (join_spill.h) that the pool may
  * write to temp files; a thread flushes its row store whenever it grows past its share. finalize
  * keeps as many partitions in memory as fit in half the budget (their blocks are pinned and linked
  * into a hashed directory); probe rows of those partitions are joined while they stream, the
@@ -32,93 +40,13 @@
  * (executor.h): threads take spilled partitions one at a time, load the build rows into a hash
  * table of their own and stream the partition's probe rows through it. A partition whose build
  * rows would not fit in the thread's share of the budget is split with the next bits of the hash
- * first; one that does not split (a skewed key) is joined as it is.
+ * first; one that does not split (a skewed key) is joined in passes. RIGHT and FULL emit a
+ * partition's unmatched build rows after its probe rows, and the resident partitions' ones by the
+ * scan above (their blocks are unpinned after the probe and read back one at a time). The tail is
+ * in hash_join_tail.c; what both files share in hash_join_internal.h.
  */
-#include "execution/hash_join.h"
-
-#include <pthread.h>
-#include <string.h>
-
-#include "execution/join_spill.h"
 #include "execution/key_hash.h"
-#include "execution/row_layout.h"
-
-#define JOIN_HEADER 16 /* hash, next row */
-#define PROBE_HEADER 8 /* hash */
-#define NO_SLOT UINT64_MAX
-#define SPILL_BITS 5
-#define SPILL_PARTS (1u << SPILL_BITS)
-#define SPILL_MAX_LEVEL 5 /* partitions at this level are not split again */
-#define DEFERRED 2        /* found[i]: the probe row went to a spilled partition */
-
-typedef struct join_params {
-    join_type type;
-    uint32_t key_count;
-    uint32_t *probe_keys;
-    uint32_t *build_keys;
-    uint32_t probe_columns, build_columns;
-    row_layout layout; /* build rows: every build column */
-    bool integer_key;  /* one key of an integer physical type: direct mode is possible */
-    const bool *used;  /* output columns read downstream (NULL: all) */
-    bool *build_used;  /* build columns kept in the rows (NULL: all) */
-    /* spilled probe rows: the probe columns read downstream and the keys */
-    row_layout probe_layout;
-    uint32_t *probe_cols; /* probe column of each column of probe_layout */
-} join_params;
-
-/* A hash table over build rows: what the probe reads. */
-typedef struct join_table {
-    block_handle *directory_block;
-    uint8_t **directory;
-    uint64_t mask;
-    bool direct;               /* directory indexed by key - key_min */
-    bool dense;                /* build columns in arrays indexed by key - key_min (see above) */
-    block_handle *dense_block;
-    uint64_t *present;         /* bit per slot: a build row has this key */
-    uint64_t **dense_valid;    /* per build column: bit per slot, the value is not NULL */
-    uint8_t **dense_values;    /* per build column: per slot value */
-    bool *dense_has_null;      /* per build column: some build value is NULL */
-    int64_t key_min, key_max;  /* of the build keys (integer_key) */
-} join_table;
-
-/* A spilled partition still to join: its build rows and probe rows. */
-typedef struct join_task {
-    uint32_t level;
-    bool unsplittable; /* splitting it again put every build row in one partition */
-    join_run build, probe;
-} join_task;
-
-typedef struct join_global {
-    pthread_mutex_t lock;
-    bool lock_initialized;
-    buffer_pool *pool;
-    uint32_t threads;
-    row_store rows;
-    string_heap strings;
-    join_table t;
-    bool has_keys;
-    /* spilling */
-    pool_budget budget;
-    _Atomic uint64_t build_bytes; /* blocks of the build rows of every thread */
-    uint64_t store_counted;       /* the part of build_bytes that rows and strings hold */
-    atomic_bool spilling;         /* the build is being partitioned */
-    bool spilled;                 /* finalize partitioned the build: the tail has work */
-    uint64_t resident;            /* bit per partition: joined while the probe streams */
-    join_run resident_rows;       /* their build rows, pinned and linked into t */
-    join_run build_parts[SPILL_PARTS];
-    join_run probe_parts[SPILL_PARTS];
-    join_task *tasks; /* pool_malloc'ed (METADATA): spilled partitions not yet taken */
-    uint32_t task_count, task_capacity;
-    uint32_t tail_threads; /* tail threads running */
-} join_global;
-
-/* Writers into SPILL_PARTS runs, and scratch to group a block's rows by partition. */
-typedef struct join_spill_parts {
-    join_run runs[SPILL_PARTS];
-    join_run_writer writers[SPILL_PARTS];
-    uint8_t *part_of; /* pool_malloc'ed: the partition of each row of a block */
-    uint64_t part_of_capacity;
-} join_spill_parts;
+#include "execution/hash_join_internal.h"
 
 typedef struct join_build_local {
     buffer_pool *pool;
@@ -130,56 +58,13 @@ typedef struct join_build_local {
     uint64_t hashes[VECTOR_SIZE];
     uint8_t *row_ptrs[VECTOR_SIZE];
     uint32_t sel[VECTOR_SIZE];
+    uint32_t null_sel[VECTOR_SIZE]; /* keep_build: rows with a NULL key, at their place in sel */
+    uint64_t null_rows;             /* of this thread so far */
     int64_t key_min, key_max;
     bool has_keys;
     const vector *keys[];
 } join_build_local;
 
-typedef enum probe_phase { PROBE_START, PROBE_MATCHING, PROBE_LEFT_TAIL } probe_phase;
-
-typedef struct join_probe_local {
-    buffer_pool *pool;
-    probe_phase phase;
-    uint32_t n_active;
-    join_spill_parts *spill; /* probe rows of spilled partitions (NULL until one comes) */
-    row_store spill_rows;    /* probe rows of spilled partitions not yet written into them */
-    string_heap spill_strings;
-    uint64_t hashes[VECTOR_SIZE];
-    uint64_t slots[VECTOR_SIZE]; /* directory slot of each probe row (NO_SLOT: none) */
-    uint8_t *ptrs[VECTOR_SIZE];  /* current chain position of each probe row */
-    uint8_t found[VECTOR_SIZE];
-    uint32_t active[VECTOR_SIZE];
-    uint32_t compare[VECTOR_SIZE];
-    uint32_t no_match[VECTOR_SIZE];
-    uint32_t deferred[VECTOR_SIZE];
-    uint32_t out_sel[VECTOR_SIZE];
-    uint8_t *out_rows[VECTOR_SIZE];
-    const vector *keys[];
-} join_probe_local;
-
-static inline uint64_t row_hash(const uint8_t *row) {
-    uint64_t h;
-    memcpy(&h, row, sizeof h);
-    return h;
-}
-static inline uint8_t *row_next(const uint8_t *row) {
-    uint8_t *n;
-    memcpy(&n, row + 8, sizeof n);
-    return n;
-}
-static inline void row_set_next(uint8_t *row, uint8_t *next) { memcpy(row + 8, &next, sizeof next); }
-
-/* The partition of a hash at a level: the top SPILL_BITS bits at level 0, the next ones below. */
-static inline uint32_t spill_part(uint64_t hash, uint32_t level) {
-    return (uint32_t)(hash >> (64 - SPILL_BITS * (level + 1))) & (SPILL_PARTS - 1);
-}
-
-/* Directory bytes of a hashed table over n rows. */
-static uint64_t directory_bytes(uint64_t n) {
-    uint64_t cap = 64;
-    while (cap < n * 2) cap *= 2;
-    return cap * sizeof(uint8_t *);
-}
 /* Integer key i of v (a key of a 4- or 8-byte integer physical type). */
 static inline int64_t integer_key_at(const vector *v, bool wide, uint32_t i) {
     return wide ? ((const int64_t *)v->data)[i] : ((const int32_t *)v->data)[i];
@@ -202,10 +87,6 @@ static inline int64_t row_integer_key(const join_params *p, const uint8_t *row) 
 static inline bool bit_test(const uint64_t *bits, uint64_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
 static inline void bit_set(uint64_t *bits, uint64_t i) { bits[i >> 6] |= (uint64_t)1 << (i & 63); }
 
-static bool oom(error *err, const char *what) {
-    return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
-}
-
 /* Collects in sel the rows < count whose key columns are all valid; returns their number. */
 static uint32_t rows_with_valid_keys(const vector *const *keys, uint32_t key_count, uint32_t count, uint32_t *sel) {
     bool all = true;
@@ -217,133 +98,6 @@ static uint32_t rows_with_valid_keys(const vector *const *keys, uint32_t key_cou
         if (ok) sel[n++] = i;
     }
     return n;
-}
-/* ---- spill partitions --------------------------------------------------------------------------- */
-
-static join_spill_parts *spill_parts_create(buffer_pool *pool, const row_layout *layout, error *err) {
-    join_spill_parts *s = pool_calloc(pool, 1, sizeof *s);
-    if (!s) {
-        oom(err, "join spill state");
-        return NULL;
-    }
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
-        join_run_init(&s->runs[i], pool);
-        join_run_writer_init(&s->writers[i], layout, &s->runs[i]);
-    }
-    return s;
-}
-
-static void spill_parts_pause(join_spill_parts *s) {
-    for (uint32_t i = 0; s && i < SPILL_PARTS; i++) join_run_writer_pause(&s->writers[i]);
-}
-
-static void spill_parts_destroy(buffer_pool *pool, join_spill_parts *s) {
-    if (!s) return;
-    spill_parts_pause(s);
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) join_run_free(&s->runs[i]);
-    if (s->part_of) pool_free(pool, s->part_of);
-    pool_free(pool, s);
-}
-
-/* Writes rows[k] (k < n; the first 8 bytes of a row are its hash) into the partitions of `level`,
- * one partition at a time so that one block is pinned at a time. */
-static bool spill_rows(buffer_pool *pool, join_spill_parts *s, uint8_t *const *rows, uint64_t n, uint32_t level,
-                       error *err) {
-    if (n == 0) return true;
-    if (n > s->part_of_capacity) {
-        uint8_t *grown = pool_realloc(pool, s->part_of, n);
-        if (!grown) return oom(err, "join spill state");
-        s->part_of = grown;
-        s->part_of_capacity = n;
-    }
-    uint64_t counts[SPILL_PARTS] = {0};
-    for (uint64_t r = 0; r < n; r++) counts[s->part_of[r] = (uint8_t)spill_part(row_hash(rows[r]), level)]++;
-    for (uint32_t part = 0; part < SPILL_PARTS; part++) {
-        if (!counts[part]) continue;
-        join_run_writer *w = &s->writers[part];
-        bool ok = true;
-        for (uint64_t r = 0; ok && r < n; r++)
-            if (s->part_of[r] == part) ok = join_run_write_row(w, rows[r], err);
-        join_run_writer_pause(w);
-        if (!ok) return false;
-    }
-    return true;
-}
-
-/* Rows of a block, as addresses (one block's rows at a time). */
-static bool spill_block(buffer_pool *pool, join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width,
-                        uint32_t level, error *err) {
-    uint8_t *rows[1024];
-    for (uint64_t done = 0; done < n;) {
-        uint64_t m = n - done < 1024 ? n - done : 1024;
-        for (uint64_t r = 0; r < m; r++) rows[r] = data + (done + r) * width;
-        if (!spill_rows(pool, s, rows, m, level, err)) return false;
-        done += m;
-    }
-    return true;
-}
-
-/* Moves the rows of a row store (and their strings) into the level-0 partitions: one partition
- * at a time over the whole store, so each partition's block is pinned once per call. */
-static bool spill_store(buffer_pool *pool, join_spill_parts *s, row_store *rows, string_heap *strings, error *err) {
-    uint32_t width = rows->layout->width;
-    uint64_t n = rows->row_count;
-    if (n > s->part_of_capacity) {
-        uint8_t *grown = pool_realloc(pool, s->part_of, n);
-        if (!grown) return oom(err, "join spill state");
-        s->part_of = grown;
-        s->part_of_capacity = n;
-    }
-    uint64_t counts[SPILL_PARTS] = {0}, at = 0;
-    for (uint32_t b = 0; b < rows->blocks.count; b++) {
-        block_entry *e = &rows->blocks.entries[b];
-        for (uint64_t r = 0; r < e->used; r++, at++)
-            counts[s->part_of[at] = (uint8_t)spill_part(row_hash(e->data + r * width), 0)]++;
-    }
-    for (uint32_t part = 0; part < SPILL_PARTS; part++) {
-        if (!counts[part]) continue;
-        join_run_writer *w = &s->writers[part];
-        bool ok = true;
-        at = 0;
-        for (uint32_t b = 0; ok && b < rows->blocks.count; b++) {
-            block_entry *e = &rows->blocks.entries[b];
-            for (uint64_t r = 0; ok && r < e->used; r++, at++)
-                if (s->part_of[at] == part) ok = join_run_write_row(w, e->data + r * width, err);
-        }
-        join_run_writer_pause(w);
-        if (!ok) return false;
-    }
-    row_store_free(rows);
-    string_heap_free(strings);
-    return true;
-}
-
-static void task_free(join_task *t) {
-    join_run_free(&t->build);
-    join_run_free(&t->probe);
-}
-
-/* A task with nothing to produce (no probe rows; for INNER and SEMI also no build rows). */
-static bool task_is_empty(const join_params *p, const join_task *t) {
-    if (t->probe.rows == 0) return true;
-    return t->build.rows == 0 && (p->type == JOIN_INNER || p->type == JOIN_SEMI);
-}
-
-/* Adds a task to the global list (the caller holds the lock, or runs alone); on failure the
- * task's blocks are freed. */
-static bool push_task(join_global *g, join_task *t, error *err) {
-    if (g->task_count == g->task_capacity) {
-        uint32_t cap = g->task_capacity ? 2 * g->task_capacity : 64;
-        join_task *grown = pool_realloc(g->pool, g->tasks, sizeof *grown * cap);
-        if (!grown) {
-            task_free(t);
-            return oom(err, "join partitions");
-        }
-        g->tasks = grown;
-        g->task_capacity = cap;
-    }
-    g->tasks[g->task_count++] = *t;
-    return true;
 }
 
 /* ---- build side ---------------------------------------------------------------------------- */
@@ -378,7 +132,7 @@ static bool join_sink_init(physical_op *op, exec_context *ctx, error *err) {
     row_store_init(&g->rows, &p->layout, ctx->pool, TAG_HASH_TABLE);
     string_heap_init(&g->strings, ctx->pool, TAG_HASH_TABLE);
     join_run_init(&g->resident_rows, ctx->pool);
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
+    for (uint32_t i = 0; i < JOIN_SPILL_PARTS; i++) {
         join_run_init(&g->build_parts[i], ctx->pool);
         join_run_init(&g->probe_parts[i], ctx->pool);
     }
@@ -395,7 +149,7 @@ static void *join_sink_local_init(physical_op *op, exec_context *ctx, error *err
     join_params *p = op->params;
     join_build_local *l = pool_calloc(ctx->pool, 1, sizeof *l + sizeof(const vector *) * p->key_count);
     if (!l) {
-        oom(err, "join build state");
+        hash_join_oom(err, "join build state");
         return NULL;
     }
     l->pool = ctx->pool;
@@ -411,7 +165,7 @@ static void join_sink_local_destroy(physical_op *op, void *local) {
     if (g && l->counted) atomic_fetch_sub(&g->build_bytes, l->counted);
     row_store_free(&l->rows);
     string_heap_free(&l->strings);
-    spill_parts_destroy(l->pool, l->spill);
+    join_spill_parts_destroy(l->pool, l->spill);
     pool_free(l->pool, l);
 }
 
@@ -419,8 +173,8 @@ static void join_sink_local_destroy(physical_op *op, void *local) {
  * combine). The caller holds the lock. */
 static bool spill_global_store(join_global *g, const join_params *p, join_build_local *l, error *err) {
     if (g->rows.row_count == 0) return true;
-    if (!l->spill && !(l->spill = spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!spill_store(l->pool, l->spill, &g->rows, &g->strings, err)) return false;
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+    if (!join_spill_parts_write_store(l->pool, l->spill, &g->rows, &g->strings, err)) return false;
     atomic_fetch_sub(&g->build_bytes, g->store_counted);
     g->store_counted = 0;
     return true;
@@ -451,8 +205,8 @@ static bool build_account(join_global *g, join_params *p, join_build_local *l, u
     if (!atomic_load(&g->spilling) || l->rows.row_count == 0) return true;
     uint64_t share = budget / (4 * (uint64_t)g->threads);
     if (bytes + grow <= share && total + grow <= budget) return true;
-    if (!l->spill && !(l->spill = spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!spill_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+    if (!join_spill_parts_write_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
     atomic_fetch_sub(&g->build_bytes, l->counted);
     l->counted = 0;
     l->counted_blocks = 0;
@@ -464,10 +218,16 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
     join_params *p = op->params;
     join_build_local *l = local;
     for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->build_keys[j]];
-    /* rows with a NULL key never match: they are not kept */
-    uint32_t n = rows_with_valid_keys(l->keys, p->key_count, in->count, l->sel);
-    if (n == 0) return true;
-    if (!build_account(op->sink_state, p, l, n, err)) return false;
+    /* rows with a NULL key never match: they are not kept, except by RIGHT and FULL, which emit
+     * them as unmatched (sel[n, n_all)) */
+    uint32_t n = rows_with_valid_keys(l->keys, p->key_count, in->count, l->sel), n_all = n;
+    if (p->keep_build && n < in->count)
+        for (uint32_t i = 0, k = 0; i < in->count; i++) {
+            if (k < n && l->sel[k] == i) k++;
+            else l->null_sel[n_all++] = i;
+        }
+    if (n_all == 0) return true;
+    if (!build_account(op->sink_state, p, l, n_all, err)) return false;
     key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = l->sel[k];
@@ -476,7 +236,17 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
         l->row_ptrs[i] = row;
         memcpy(row, &l->hashes[i], sizeof(uint64_t));
     }
-    if (p->integer_key) {
+    for (uint32_t k = n; k < n_all; k++) {
+        uint32_t i = l->sel[k] = l->null_sel[k];
+        uint8_t *row = row_store_append_one(&l->rows, err);
+        if (!row) return false;
+        l->row_ptrs[i] = row;
+        /* never linked, so any hash will do: one that spreads these rows over the partitions */
+        uint64_t h = ++l->null_rows * 0x9E3779B97F4A7C15ull;
+        memcpy(row, &h, sizeof h);
+        row[p->match_offset] = BUILD_NULL_KEY;
+    }
+    if (p->integer_key && n > 0) {
         int64_t lo = l->has_keys ? l->key_min : INT64_MAX, hi = l->has_keys ? l->key_max : INT64_MIN;
         bool wide = wide_key(l->keys[0]);
         for (uint32_t k = 0; k < n; k++) {
@@ -488,7 +258,7 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
     }
     for (uint32_t c = 0; c < p->build_columns; c++)
         if ((!p->build_used || p->build_used[c]) &&
-            !row_scatter(&p->layout, c, &in->columns[c], l->sel, n, l->row_ptrs, &l->strings, err))
+            !row_scatter(&p->layout, c, &in->columns[c], l->sel, n_all, l->row_ptrs, &l->strings, err))
             return false;
     return true;
 }
@@ -511,16 +281,17 @@ static bool join_combine(physical_op *op, exec_context *ctx, void *local, error 
     }
     pthread_mutex_unlock(&g->lock);
     if (ok && spilling && l->rows.row_count > 0) {
-        if (!l->spill && !(l->spill = spill_parts_create(l->pool, &p->layout, err))) return false;
-        if (!spill_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
+        if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+        if (!join_spill_parts_write_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
         atomic_fetch_sub(&g->build_bytes, l->counted);
         l->counted = 0;
     }
     pthread_mutex_lock(&g->lock);
-    for (uint32_t i = 0; ok && l->spill && i < SPILL_PARTS; i++) {
+    for (uint32_t i = 0; ok && l->spill && i < JOIN_SPILL_PARTS; i++) {
         join_run_writer_pause(&l->spill->writers[i]);
         ok = join_run_move(&g->build_parts[i], &l->spill->runs[i], err);
     }
+    g->null_rows += l->null_rows;
     if (ok && l->has_keys) {
         g->t.key_min = !g->has_keys || l->key_min < g->t.key_min ? l->key_min : g->t.key_min;
         g->t.key_max = !g->has_keys || l->key_max > g->t.key_max ? l->key_max : g->t.key_max;
@@ -548,7 +319,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     uint64_t slots = (uint64_t)t->key_max - (uint64_t)t->key_min + 1;
     const row_layout *layout = &p->layout;
     uint64_t bitmap_bytes = (slots + 63) / 64 * 8;
-    uint64_t bytes = bitmap_bytes * (1 + p->build_columns);
+    uint64_t bytes = bitmap_bytes * (1 + p->build_columns + p->keep_build);
     for (uint32_t c = 0; c < p->build_columns; c++) bytes += array_bytes(slots, layout->types[c]);
     block_handle *h = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err);
     uint64_t **valid = arena_alloc(a, sizeof(uint64_t *) * (p->build_columns + 1), err);
@@ -566,6 +337,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     }
     for (uint32_t c = 0; c < p->build_columns; c++, at += bitmap_bytes) valid[c] = (uint64_t *)at;
     uint64_t *present = (uint64_t *)at;
+    uint64_t *matched = p->keep_build ? (uint64_t *)(at + bitmap_bytes) : NULL;
     uint32_t width = layout->width;
     for (uint32_t b = 0; b < g->rows.blocks.count; b++) {
         block_entry *e = &g->rows.blocks.entries[b];
@@ -588,6 +360,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     t->dense = true;
     t->dense_block = h;
     t->present = present;
+    t->dense_matched = matched;
     t->dense_valid = valid;
     t->dense_values = values;
     t->dense_has_null = has_null;
@@ -595,7 +368,21 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     return true;
 }
 
-static void table_free(join_table *t) {
+/* Links the n rows at data into t's directory (by key in direct mode, else by hash); with
+ * null_keys, rows marked BUILD_NULL_KEY are left out. */
+static inline void link_rows(const join_params *p, join_table *t, uint8_t *data, uint64_t n, uint32_t width,
+                             bool null_keys) {
+    for (uint64_t r = 0; r < n; r++) {
+        uint8_t *row = data + r * width;
+        if (null_keys && row[p->match_offset] == BUILD_NULL_KEY) continue;
+        uint64_t slot = t->direct ? (uint64_t)row_integer_key(p, row) - (uint64_t)t->key_min : row_hash(row) & t->mask;
+        uint8_t **head = &t->directory[slot];
+        row_set_next(row, *head);
+        *head = row;
+    }
+}
+
+void join_table_free(join_table *t) {
     if (t->directory_block) block_free(t->directory_block);
     if (t->dense_block) block_free(t->dense_block);
     memset(t, 0, sizeof *t);
@@ -603,8 +390,8 @@ static void table_free(join_table *t) {
 
 /* Builds a hashed table over the rows of blocks [from, to) of run: the blocks are pinned (and
  * stay pinned until they are freed) and their rows linked into a new directory. */
-static bool table_load_blocks(const join_params *p, join_table *t, join_run *run, uint32_t from, uint32_t to,
-                              buffer_pool *pool, error *err) {
+bool join_table_load_blocks(const join_params *p, join_table *t, join_run *run, uint32_t from, uint32_t to,
+                            buffer_pool *pool, error *err) {
     memset(t, 0, sizeof *t);
     uint64_t rows = 0;
     for (uint32_t b = from; b < to; b++) rows += run->blocks.entries[b].handle ? run->blocks.entries[b].used : 0;
@@ -623,34 +410,30 @@ static bool table_load_blocks(const join_params *p, join_table *t, join_run *run
             continue;
         }
         e->data = data;
-        for (uint64_t r = 0; r < e->used; r++) {
-            uint8_t *row = data + r * width;
-            uint8_t **head = &t->directory[row_hash(row) & t->mask];
-            row_set_next(row, *head);
-            *head = row;
-        }
+        if (p->keep_build) link_rows(p, t, data, e->used, width, true);
+        else link_rows(p, t, data, e->used, width, false);
     }
     return true;
 }
 
-static bool table_load(const join_params *p, join_table *t, join_run *run, buffer_pool *pool, error *err) {
-    return table_load_blocks(p, t, run, 0, run->blocks.count, pool, err);
+bool join_table_load(const join_params *p, join_table *t, join_run *run, buffer_pool *pool, error *err) {
+    return join_table_load_blocks(p, t, run, 0, run->blocks.count, pool, err);
 }
 
 /* finalize when the build spilled: every row goes into the partitions, then the partitions that
  * fit in half the budget are loaded; the probe defers the rows of the others. */
 static bool finalize_spilled(const join_params *p, join_global *g, error *err) {
     g->spilled = true;
-    join_spill_parts *s = spill_parts_create(g->pool, &p->layout, err);
+    join_spill_parts *s = join_spill_parts_create(g->pool, &p->layout, err);
     if (!s) return false;
-    bool ok = spill_store(g->pool, s, &g->rows, &g->strings, err);
-    spill_parts_pause(s);
-    for (uint32_t i = 0; ok && i < SPILL_PARTS; i++) ok = join_run_move(&g->build_parts[i], &s->runs[i], err);
-    spill_parts_destroy(g->pool, s);
+    bool ok = join_spill_parts_write_store(g->pool, s, &g->rows, &g->strings, err);
+    join_spill_parts_pause(s);
+    for (uint32_t i = 0; ok && i < JOIN_SPILL_PARTS; i++) ok = join_run_move(&g->build_parts[i], &s->runs[i], err);
+    join_spill_parts_destroy(g->pool, s);
     if (!ok) return false;
     atomic_store(&g->build_bytes, 0);
     uint64_t room = pool_budget_bytes(&g->budget) / 2, used = 0;
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
+    for (uint32_t i = 0; i < JOIN_SPILL_PARTS; i++) {
         join_run *r = &g->build_parts[i];
         uint64_t cost = join_run_bytes(r) + 3 * sizeof(uint8_t *) * r->rows;
         if (used + cost > room) continue;
@@ -658,7 +441,7 @@ static bool finalize_spilled(const join_params *p, join_global *g, error *err) {
         g->resident |= (uint64_t)1 << i;
         if (!join_run_move(&g->resident_rows, r, err)) return false;
     }
-    return table_load(p, &g->t, &g->resident_rows, g->pool, err);
+    return join_table_load(p, &g->t, &g->resident_rows, g->pool, err);
 }
 
 static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
@@ -672,7 +455,7 @@ static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
     if (n == 0) return true;
     join_table *t = &g->t;
     t->direct = use_direct(p, g, n);
-    if (t->direct) {
+    if (t->direct && !g->null_rows) { /* RIGHT and FULL keep rows with NULL keys: not in the arrays */
         if (!build_dense(p, g, ctx->arena, err)) return false;
         if (t->dense) return true;
     }
@@ -687,13 +470,8 @@ static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
     uint32_t width = g->rows.layout->width;
     for (uint32_t b = 0; b < g->rows.blocks.count; b++) {
         block_entry *e = &g->rows.blocks.entries[b];
-        for (uint64_t r = 0; r < e->used; r++) {
-            uint8_t *row = e->data + r * width;
-            uint64_t slot = t->direct ? (uint64_t)row_integer_key(p, row) - (uint64_t)t->key_min : row_hash(row) & t->mask;
-            uint8_t **head = &t->directory[slot];
-            row_set_next(row, *head);
-            *head = row;
-        }
+        if (p->keep_build) link_rows(p, t, e->data, e->used, width, true);
+        else link_rows(p, t, e->data, e->used, width, false);
     }
     return true;
 }
@@ -707,8 +485,8 @@ static void prefetch_rows(const join_probe_local *l) {
 /* Hashes the input's keys and points every probe row with non-NULL keys at its chain. With
  * resident (the build spilled), rows of partitions that are not resident are marked DEFERRED and
  * listed in l->deferred instead; returns their number. */
-static uint32_t probe_begin(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
-                            const uint64_t *resident) {
+uint32_t join_probe_begin(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
+                          const uint64_t *resident) {
     for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->probe_keys[j]];
     memset(l->found, 0, in->count);
     l->n_active = 0;
@@ -730,7 +508,7 @@ static uint32_t probe_begin(const join_params *p, const join_table *g, join_prob
             uint32_t m = 0;
             for (uint32_t k = 0; k < n; k++) {
                 uint32_t i = l->compare[k];
-                if ((*resident >> spill_part(l->hashes[i], 0)) & 1) l->compare[m++] = i;
+                if ((*resident >> join_spill_part(l->hashes[i], 0)) & 1) l->compare[m++] = i;
                 else {
                     l->found[i] = DEFERRED;
                     l->deferred[n_deferred++] = i;
@@ -757,7 +535,7 @@ static uint32_t probe_begin(const join_params *p, const join_table *g, join_prob
 
 /* Compares every active probe row with the build row its chain is at: leaves the matching probe
  * rows in l->compare and returns their number. */
-static uint32_t probe_round(const join_params *p, const join_table *g, join_probe_local *l) {
+uint32_t join_probe_round(const join_params *p, const join_table *g, join_probe_local *l) {
     if (g->direct) { /* a chain holds only rows with the probe key */
         memcpy(l->compare, l->active, sizeof(uint32_t) * l->n_active);
         return l->n_active;
@@ -775,7 +553,7 @@ static uint32_t probe_round(const join_params *p, const join_table *g, join_prob
 
 /* Moves every active chain one step; finished chains (and with drop_found, matched rows) leave
  * the active set. */
-static void probe_advance(join_probe_local *l, bool drop_found) {
+void join_probe_advance(join_probe_local *l, bool drop_found) {
     uint32_t n = 0;
     for (uint32_t k = 0; k < l->n_active; k++) {
         uint32_t i = l->active[k];
@@ -788,8 +566,8 @@ static void probe_advance(join_probe_local *l, bool drop_found) {
 
 /* Writes n output rows at out_start: probe rows sel[k], and build rows rows[k] (rows NULL: the
  * build columns are NULL). */
-static void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_start, const uint32_t *sel,
-                      uint8_t *const *rows, uint32_t n, bool with_build) {
+void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_start, const uint32_t *sel,
+               uint8_t *const *rows, uint32_t n, bool with_build) {
     if (n == 0) return;
     for (uint32_t c = 0; c < p->probe_columns; c++)
         if (!p->used || p->used[c]) vector_select(&out->columns[c], out_start, &in->columns[c], sel, n);
@@ -805,9 +583,9 @@ static void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_
 static op_result join_execute_semi_anti(const join_params *p, const join_table *g, join_probe_local *l,
                                         const chunk *in, chunk *out) {
     while (l->n_active > 0) {
-        uint32_t m = probe_round(p, g, l);
+        uint32_t m = join_probe_round(p, g, l);
         for (uint32_t k = 0; k < m; k++) l->found[l->compare[k]] = 1;
-        probe_advance(l, true);
+        join_probe_advance(l, true);
     }
     uint8_t want = p->type == JOIN_SEMI ? 1 : 0; /* DEFERRED rows are neither */
     uint32_t n = 0;
@@ -866,9 +644,15 @@ static op_result join_execute_dense(const join_params *p, const join_table *g, j
         if (hit)
             for (uint32_t a = 0; a < n_arrays; a++) __builtin_prefetch(arrays[a] + slot * sizes[a]);
     }
+    if (p->keep_build) /* RIGHT, FULL: threads may mark the same slot at once */
+        for (uint32_t i = 0; i < in->count; i++) {
+            if (l->slots[i] == NO_SLOT) continue;
+            uint64_t *word = &g->dense_matched[l->slots[i] >> 6], bit = (uint64_t)1 << (l->slots[i] & 63);
+            if (!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit)) __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+        }
     uint32_t n = 0;
-    bool all_hit = p->type != JOIN_LEFT;
-    if (p->type == JOIN_LEFT) {
+    bool all_hit = !p->keep_probe;
+    if (p->keep_probe) {
         memcpy(l->hashes, l->slots, sizeof(uint64_t) * in->count); /* every row, in order */
         n = in->count;
         join_emit(p, in, out, 0, NULL, NULL, n, false);
@@ -881,7 +665,7 @@ static op_result join_execute_dense(const join_params *p, const join_table *g, j
             }
         join_emit(p, in, out, 0, l->out_sel, NULL, n, false);
     }
-    if (p->type == JOIN_INNER || p->type == JOIN_LEFT)
+    if (p->type != JOIN_SEMI && p->type != JOIN_ANTI)
         for (uint32_t c = 0; c < p->build_columns; c++)
             if (!p->used || p->used[p->probe_columns + c])
                 dense_gather(p, g, c, l->hashes, n, all_hit, &out->columns[p->probe_columns + c]);
@@ -889,12 +673,27 @@ static op_result join_execute_dense(const join_params *p, const join_table *g, j
     return OP_NEED_MORE_INPUT;
 }
 
+void join_dense_emit_unmatched(const join_params *p, const join_table *g, uint64_t *pos, uint64_t end, chunk *out) {
+    uint64_t slots[VECTOR_SIZE];
+    uint32_t n = 0;
+    uint64_t s = *pos;
+    for (; s < end && n < VECTOR_SIZE; s++)
+        if (bit_test(g->present, s) && !bit_test(g->dense_matched, s)) slots[n++] = s;
+    *pos = s;
+    for (uint32_t c = 0; c < p->probe_columns; c++)
+        if (!p->used || p->used[c]) vector_set_null_range(&out->columns[c], 0, n);
+    for (uint32_t c = 0; c < p->build_columns; c++)
+        if (!p->used || p->used[p->probe_columns + c])
+            dense_gather(p, g, c, slots, n, true, &out->columns[p->probe_columns + c]);
+    out->count = n;
+}
+
 /* Buffers the deferred probe rows of in (l->deferred, their hashes in l->hashes) in the thread's
  * row store; once it passes `share` bytes its rows go into the thread's probe partitions. */
 static bool spill_probe_rows(const join_params *p, join_probe_local *l, const chunk *in, uint32_t n, uint64_t share,
                              error *err) {
     const row_layout *pl = &p->probe_layout;
-    if (!l->spill && !(l->spill = spill_parts_create(l->pool, pl, err))) return false;
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, pl, err))) return false;
     uint8_t *rows[VECTOR_SIZE];
     if (!row_store_append(&l->spill_rows, n, rows, err)) return false;
     for (uint32_t k = 0; k < n; k++) {
@@ -906,16 +705,16 @@ static bool spill_probe_rows(const join_params *p, join_probe_local *l, const ch
         if (!row_scatter(pl, c, &in->columns[p->probe_cols[c]], l->deferred, n, l->out_rows, &l->spill_strings, err))
             return false;
     if (block_list_bytes(&l->spill_rows.blocks) + block_list_bytes(&l->spill_strings.blocks) < share) return true;
-    return spill_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err);
+    return join_spill_parts_write_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err);
 }
 
 /* Joins one input chunk against table g (l->phase PROBE_START: a new chunk). resident: see
- * probe_begin; deferred rows are written into l's probe partitions. */
-static op_result probe_chunk(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
-                             chunk *out, const uint64_t *resident, uint64_t share, error *err) {
+ * join_probe_begin; deferred rows are written into l's probe partitions. */
+op_result join_probe_chunk(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
+                           chunk *out, const uint64_t *resident, uint64_t share, error *err) {
     if (g->dense) return join_execute_dense(p, g, l, in, out);
     if (l->phase == PROBE_START) {
-        uint32_t n_deferred = probe_begin(p, g, l, in, resident);
+        uint32_t n_deferred = join_probe_begin(p, g, l, in, resident);
         if (n_deferred && !spill_probe_rows(p, l, in, n_deferred, share, err)) return OP_ERROR;
         l->phase = PROBE_MATCHING;
     }
@@ -924,7 +723,7 @@ static op_result probe_chunk(const join_params *p, const join_table *g, join_pro
     uint32_t out_n = 0;
     if (l->phase == PROBE_MATCHING) {
         while (l->n_active > 0 && out_n + l->n_active <= VECTOR_SIZE) {
-            uint32_t m = probe_round(p, g, l);
+            uint32_t m = join_probe_round(p, g, l);
             for (uint32_t k = 0; k < m; k++) {
                 uint32_t i = l->compare[k];
                 l->out_sel[out_n] = i;
@@ -932,18 +731,20 @@ static op_result probe_chunk(const join_params *p, const join_table *g, join_pro
                 l->found[i] = 1;
                 out_n++;
             }
-            probe_advance(l, false);
+            if (p->keep_build)
+                for (uint32_t k = 0; k < m; k++) join_mark_matched(p, l->ptrs[l->compare[k]]);
+            join_probe_advance(l, false);
         }
         join_emit(p, in, out, 0, l->out_sel, l->out_rows, out_n, true);
         out->count = out_n;
         if (l->n_active > 0) return OP_HAVE_MORE_OUTPUT;
-        if (p->type == JOIN_INNER) {
+        if (!p->keep_probe) {
             l->phase = PROBE_START;
             return OP_NEED_MORE_INPUT;
         }
         l->phase = PROBE_LEFT_TAIL;
     }
-    /* LEFT: the probe rows without a match, with NULL build columns */
+    /* LEFT, FULL: the probe rows without a match, with NULL build columns */
     uint32_t n = 0;
     for (uint32_t i = 0; i < in->count; i++)
         if (!l->found[i]) l->out_sel[n++] = i;
@@ -962,13 +763,13 @@ static op_result join_execute(physical_op *op, exec_context *ctx, void *local, c
     join_params *p = op->params;
     join_global *g = op->sink_state;
     uint64_t share = g->spilled ? pool_budget_bytes(&g->budget) / (4 * (uint64_t)g->threads) : 0;
-    return probe_chunk(p, &g->t, local, in, out, g->spilled ? &g->resident : NULL, share, err);
+    return join_probe_chunk(p, &g->t, local, in, out, g->spilled ? &g->resident : NULL, share, err);
 }
 
-static join_probe_local *probe_local_create(const join_params *p, buffer_pool *pool, error *err) {
+join_probe_local *join_probe_local_create(const join_params *p, buffer_pool *pool, error *err) {
     join_probe_local *l = pool_calloc(pool, 1, sizeof *l + sizeof(const vector *) * p->key_count);
     if (!l) {
-        oom(err, "join probe state");
+        hash_join_oom(err, "join probe state");
         return NULL;
     }
     l->pool = pool;
@@ -978,21 +779,21 @@ static join_probe_local *probe_local_create(const join_params *p, buffer_pool *p
     return l;
 }
 
-static void probe_local_destroy(join_probe_local *l) {
+void join_probe_local_destroy(join_probe_local *l) {
     if (!l) return;
-    spill_parts_destroy(l->pool, l->spill);
+    join_spill_parts_destroy(l->pool, l->spill);
     row_store_free(&l->spill_rows);
     string_heap_free(&l->spill_strings);
     pool_free(l->pool, l);
 }
 
 static void *join_op_local_init(physical_op *op, exec_context *ctx, error *err) {
-    return probe_local_create(op->params, ctx->pool, err);
+    return join_probe_local_create(op->params, ctx->pool, err);
 }
 
 static void join_op_local_destroy(physical_op *op, void *local) {
     (void)op;
-    probe_local_destroy(local);
+    join_probe_local_destroy(local);
 }
 
 /* The thread's input ended: its probe partitions go to the global state. */
@@ -1001,353 +802,14 @@ static bool join_op_finish(physical_op *op, exec_context *ctx, void *local, erro
     join_global *g = op->sink_state;
     join_probe_local *l = local;
     if (!l->spill) return true;
-    if (!spill_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err)) return false;
-    spill_parts_pause(l->spill);
+    if (!join_spill_parts_write_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err)) return false;
+    join_spill_parts_pause(l->spill);
     pthread_mutex_lock(&g->lock);
     bool ok = true;
-    for (uint32_t i = 0; ok && i < SPILL_PARTS; i++) ok = join_run_move(&g->probe_parts[i], &l->spill->runs[i], err);
+    for (uint32_t i = 0; ok && i < JOIN_SPILL_PARTS; i++)
+        ok = join_run_move(&g->probe_parts[i], &l->spill->runs[i], err);
     pthread_mutex_unlock(&g->lock);
     return ok;
-}
-
-/* ---- tail: the spilled partitions ----------------------------------------------------------- */
-
-typedef struct join_tail_local {
-    buffer_pool *pool;
-    bool has_task;
-    join_task task;
-    join_table table;
-    join_probe_local *probe;
-    join_spill_parts *split[2]; /* build and probe sub-partitions while a task is split */
-    chunk *in;                  /* probe rows read back */
-    uint32_t block;             /* the probe block being read */
-    uint8_t *block_data;        /* pinned, or NULL */
-    uint64_t pos;               /* next row in it */
-    bool pending;               /* the probe of `in` has more output */
-    /* a partition that does not split, joined in passes over slices of its build rows */
-    bool passes;
-    bool last_pass;
-    uint32_t slice_from, slice_to; /* build blocks of the current slice */
-    block_handle *flags;           /* bit per probe row of the task: matched in an earlier pass */
-    uint64_t read_rows;            /* probe rows read in this pass */
-    uint64_t in_first;             /* ordinal of the first row of `in` */
-    bool unmatched_pending;        /* LEFT: the unmatched rows of `in` are still to emit */
-    join_params inner;             /* the join's params as an INNER join (LEFT's passes) */
-    uint8_t *rows[VECTOR_SIZE];
-} join_tail_local;
-
-/* After the probe pipelines: the in-memory table is no longer needed; the spilled partitions
- * become tasks. */
-static bool join_source_init(physical_op *op, exec_context *ctx, error *err) {
-    (void)ctx;
-    join_params *p = op->params;
-    join_global *g = op->sink_state;
-    row_store_free(&g->rows);
-    string_heap_free(&g->strings);
-    table_free(&g->t);
-    join_run_free(&g->resident_rows);
-    if (!g->spilled) {
-        pool_budget_unregister(&g->budget);
-        return true;
-    }
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
-        join_task t = {.level = 0, .build = g->build_parts[i], .probe = g->probe_parts[i]};
-        join_run_init(&g->build_parts[i], g->pool);
-        join_run_init(&g->probe_parts[i], g->pool);
-        if (task_is_empty(p, &t)) task_free(&t);
-        else if (!push_task(g, &t, err)) return false;
-    }
-    return true;
-}
-
-static void *join_source_local_init(physical_op *op, exec_context *ctx, error *err) {
-    join_params *p = op->params;
-    join_global *g = op->sink_state;
-    join_tail_local *l = pool_calloc(ctx->pool, 1, sizeof *l);
-    if (!l) {
-        oom(err, "join tail state");
-        return NULL;
-    }
-    l->pool = ctx->pool;
-    pthread_mutex_lock(&g->lock);
-    g->tail_threads++;
-    pthread_mutex_unlock(&g->lock);
-    if (!(l->probe = probe_local_create(p, ctx->pool, err)) ||
-        !(l->in = chunk_create(ctx->arena, op->children[0]->types, p->probe_columns, err)))
-        return l; /* err is set: the executor destroys l */
-    return l;
-}
-
-static void tail_task_done(join_tail_local *l) {
-    if (l->block_data) join_run_free_block(&l->task.probe, l->block);
-    l->block_data = NULL;
-    table_free(&l->table);
-    task_free(&l->task);
-    if (l->flags) block_free(l->flags);
-    l->flags = NULL;
-    l->has_task = false;
-    l->pending = false;
-    l->passes = false;
-    l->unmatched_pending = false;
-}
-
-static void join_source_local_destroy(physical_op *op, void *local) {
-    join_global *g = op->sink_state;
-    join_tail_local *l = local;
-    if (!l) return;
-    if (l->has_task) tail_task_done(l);
-    spill_parts_destroy(l->pool, l->split[0]);
-    spill_parts_destroy(l->pool, l->split[1]);
-    probe_local_destroy(l->probe);
-    if (l->in) chunk_destroy(l->in);
-    pool_free(l->pool, l);
-    pthread_mutex_lock(&g->lock);
-    /* the last tail thread: no task can come any more */
-    if (--g->tail_threads == 0 && g->task_count == 0) pool_budget_unregister(&g->budget);
-    pthread_mutex_unlock(&g->lock);
-}
-
-/* Bytes a task's table takes in memory. */
-static uint64_t task_bytes(const join_task *t) { return join_run_bytes(&t->build) + directory_bytes(t->build.rows); }
-
-/* Writes every row of run into s at the given level, freeing the run's blocks as it goes. */
-static bool split_run(const row_layout *layout, buffer_pool *pool, join_run *run, join_spill_parts *s, uint32_t level,
-                      error *err) {
-    for (uint32_t b = 0; b < run->blocks.count; b++) {
-        uint8_t *data = join_run_pin(layout, run, b, err);
-        if (!data) {
-            if (error_is_set(err)) return false;
-            continue;
-        }
-        bool ok = spill_block(pool, s, data, run->blocks.entries[b].used, layout->width, level, err);
-        join_run_free_block(run, b);
-        if (!ok) return false;
-    }
-    join_run_free(run);
-    return true;
-}
-
-/* Splits the task's partition with the next bits of the hash into new tasks. */
-static bool split_task(const join_params *p, join_global *g, join_tail_local *l, error *err) {
-    join_task *t = &l->task;
-    uint32_t level = t->level + 1;
-    uint64_t build_rows = t->build.rows;
-    for (int k = 0; k < 2; k++)
-        if (!l->split[k] && !(l->split[k] = spill_parts_create(l->pool, k ? &p->probe_layout : &p->layout, err)))
-            return false;
-    if (!split_run(&p->layout, l->pool, &t->build, l->split[0], level, err) ||
-        !split_run(&p->probe_layout, l->pool, &t->probe, l->split[1], level, err))
-        return false;
-    spill_parts_pause(l->split[0]);
-    spill_parts_pause(l->split[1]);
-    task_free(t);
-    l->has_task = false;
-    bool ok = true;
-    pthread_mutex_lock(&g->lock);
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
-        join_task sub = {.level = level, .build = l->split[0]->runs[i], .probe = l->split[1]->runs[i]};
-        sub.unsplittable = sub.build.rows > build_rows / 10 * 9; /* one key (or a few) has most rows */
-        for (int k = 0; k < 2; k++) {
-            join_run_init(&l->split[k]->runs[i], l->pool);
-            join_run_writer_init(&l->split[k]->writers[i], k ? &p->probe_layout : &p->layout, &l->split[k]->runs[i]);
-        }
-        if (!ok || task_is_empty(p, &sub)) task_free(&sub);
-        else ok = push_task(g, &sub, err);
-    }
-    pthread_mutex_unlock(&g->lock);
-    return ok;
-}
-
-/* Reads up to VECTOR_SIZE probe rows of the task (never across blocks) into l->in; 0 at the end. */
-static bool next_probe_rows(const join_params *p, join_tail_local *l, uint32_t *n, error *err) {
-    const row_layout *pl = &p->probe_layout;
-    join_run *run = &l->task.probe;
-    *n = 0;
-    for (;;) {
-        if (l->block_data) {
-            uint64_t used = run->blocks.entries[l->block].used;
-            if (l->pos < used) {
-                uint32_t m = used - l->pos < VECTOR_SIZE ? (uint32_t)(used - l->pos) : VECTOR_SIZE;
-                for (uint32_t k = 0; k < m; k++) l->rows[k] = l->block_data + (l->pos + k) * pl->width;
-                chunk_reset(l->in);
-                for (uint32_t c = 0; c < pl->column_count; c++)
-                    row_gather(pl, c, l->rows, m, &l->in->columns[p->probe_cols[c]], 0);
-                l->in->count = m;
-                l->pos += m;
-                l->in_first = l->read_rows;
-                l->read_rows += m;
-                *n = m;
-                return true;
-            }
-            /* the rows of this block were consumed downstream before this call; a pass that is not
-             * the last leaves them for the next */
-            if (l->passes && !l->last_pass) join_run_unpin(pl, run, l->block, l->block_data);
-            else join_run_free_block(run, l->block);
-            l->block_data = NULL;
-            l->block++;
-        }
-        if (l->block >= run->blocks.count) return true;
-        l->block_data = join_run_pin(pl, run, l->block, err);
-        l->pos = 0;
-        if (!l->block_data) {
-            if (error_is_set(err)) return false;
-            l->block++;
-        }
-    }
-}
-
-/* Starts the next pass of a task joined in passes: frees the previous slice, loads the build
- * blocks that fit in `share` bytes (at least one) and rewinds the probe rows. */
-static bool start_pass(const join_params *p, join_tail_local *l, uint64_t share, error *err) {
-    join_run *build = &l->task.build;
-    table_free(&l->table);
-    for (uint32_t b = l->slice_from; b < l->slice_to; b++) join_run_free_block(build, b);
-    uint32_t from = l->slice_to, to = from;
-    uint64_t bytes = 0, rows = 0;
-    while (to < build->blocks.count) {
-        block_entry *e = &build->blocks.entries[to];
-        uint64_t more = e->handle ? block_size(e->handle) : 0;
-        uint64_t more_rows = e->handle ? e->used : 0;
-        if (to > from && bytes + more + directory_bytes(rows + more_rows) > share) break;
-        bytes += more;
-        rows += more_rows;
-        to++;
-    }
-    l->slice_from = from;
-    l->slice_to = to;
-    l->last_pass = to >= build->blocks.count;
-    l->block = 0;
-    l->block_data = NULL;
-    l->pos = 0;
-    l->read_rows = 0;
-    return table_load_blocks(p, &l->table, build, from, to, l->pool, err);
-}
-
-static inline bool flag_test(const uint8_t *flags, uint64_t i) { return (flags[i >> 3] >> (i & 7)) & 1; }
-static inline void flag_set(uint8_t *flags, uint64_t i) { flags[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-
-/* SEMI and ANTI in passes: a probe row is emitted once, by SEMI in the pass of its first match,
- * by ANTI in the last pass if no pass matched it. */
-static void semi_anti_pass(const join_params *p, join_tail_local *l, chunk *out) {
-    join_probe_local *pl = l->probe;
-    const chunk *in = l->in;
-    probe_begin(p, &l->table, pl, in, NULL);
-    while (pl->n_active > 0) {
-        uint32_t m = probe_round(p, &l->table, pl);
-        for (uint32_t k = 0; k < m; k++) pl->found[pl->compare[k]] = 1;
-        probe_advance(pl, true);
-    }
-    uint8_t *flags = block_data(l->flags);
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < in->count; i++) {
-        uint64_t row = l->in_first + i;
-        bool before = flag_test(flags, row);
-        if (pl->found[i] == 1 && !before) {
-            flag_set(flags, row);
-            if (p->type == JOIN_SEMI) pl->out_sel[n++] = i;
-        } else if (p->type == JOIN_ANTI && l->last_pass && !before && pl->found[i] != 1) {
-            pl->out_sel[n++] = i;
-        }
-    }
-    join_emit(p, in, out, 0, pl->out_sel, NULL, n, false);
-    out->count = n;
-}
-
-/* One step of a task joined in passes: output for `in` (l->pending). */
-static bool pass_probe(const join_params *p, join_tail_local *l, chunk *out, error *err) {
-    if (p->type == JOIN_SEMI || p->type == JOIN_ANTI) {
-        semi_anti_pass(p, l, out);
-        l->pending = false;
-        return true;
-    }
-    op_result r = probe_chunk(&l->inner, &l->table, l->probe, l->in, out, NULL, 0, err);
-    if (r == OP_ERROR) return false;
-    l->pending = r == OP_HAVE_MORE_OUTPUT;
-    if (l->pending || p->type != JOIN_LEFT) return true;
-    uint8_t *flags = block_data(l->flags);
-    for (uint32_t i = 0; i < l->in->count; i++)
-        if (l->probe->found[i] == 1) flag_set(flags, l->in_first + i);
-    l->unmatched_pending = l->last_pass;
-    return true;
-}
-
-static bool join_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
-    join_params *p = op->params;
-    join_global *g = op->sink_state;
-    join_tail_local *l = local;
-    uint64_t share = pool_budget_bytes(&g->budget) / g->threads;
-    for (;;) {
-        if (ctx->interrupted && atomic_load(ctx->interrupted))
-            return error_set(err, EIDER_ERROR_INTERRUPTED, "Interrupted!");
-        if (l->pending) {
-            chunk_reset(out);
-            if (l->passes) {
-                if (!pass_probe(p, l, out, err)) return false;
-            } else {
-                op_result r = probe_chunk(p, &l->table, l->probe, l->in, out, NULL, 0, err);
-                if (r == OP_ERROR) return false;
-                l->pending = r == OP_HAVE_MORE_OUTPUT;
-            }
-            if (out->count > 0) return true;
-            continue;
-        }
-        if (l->unmatched_pending) { /* LEFT, last pass: rows no pass matched */
-            l->unmatched_pending = false;
-            const uint8_t *flags = block_data(l->flags);
-            uint32_t n = 0;
-            for (uint32_t i = 0; i < l->in->count; i++)
-                if (!flag_test(flags, l->in_first + i)) l->probe->out_sel[n++] = i;
-            chunk_reset(out);
-            join_emit(p, l->in, out, 0, l->probe->out_sel, NULL, n, true);
-            out->count = n;
-            if (n > 0) return true;
-            continue;
-        }
-        if (l->has_task) {
-            uint32_t n;
-            if (!next_probe_rows(p, l, &n, err)) return false;
-            if (n > 0) {
-                l->probe->phase = PROBE_START;
-                l->pending = true;
-            } else if (l->passes && !l->last_pass) {
-                if (!start_pass(p, l, share, err)) return false;
-            } else {
-                tail_task_done(l);
-            }
-            continue;
-        }
-        pthread_mutex_lock(&g->lock);
-        bool got = g->task_count > 0;
-        if (got) l->task = g->tasks[--g->task_count];
-        pthread_mutex_unlock(&g->lock);
-        if (!got) {
-            out->count = 0;
-            return true;
-        }
-        l->has_task = true;
-        l->block = 0;
-        l->block_data = NULL;
-        l->pos = 0;
-        l->read_rows = 0;
-        if (task_bytes(&l->task) <= share) {
-            if (!table_load(p, &l->table, &l->task.build, l->pool, err)) return false;
-            continue;
-        }
-        if (l->task.level < SPILL_MAX_LEVEL && !l->task.unsplittable) {
-            if (!split_task(p, g, l, err)) return false;
-            continue;
-        }
-        /* a skewed partition: passes over slices of its build rows */
-        l->passes = true;
-        l->slice_from = l->slice_to = 0;
-        l->inner = *p;
-        l->inner.type = JOIN_INNER;
-        if (p->type != JOIN_INNER) {
-            l->flags = block_alloc(l->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, (l->task.probe.rows + 7) / 8 + 8, err);
-            if (!l->flags) return false;
-        }
-        if (!start_pass(p, l, share, err)) return false;
-    }
 }
 
 /* ---- destroy / construction ------------------------------------------------------------------ */
@@ -1357,13 +819,13 @@ static void join_destroy(physical_op *op) {
     if (!g) return;
     row_store_free(&g->rows);
     string_heap_free(&g->strings);
-    table_free(&g->t);
+    join_table_free(&g->t);
     join_run_free(&g->resident_rows);
-    for (uint32_t i = 0; i < SPILL_PARTS; i++) {
+    for (uint32_t i = 0; i < JOIN_SPILL_PARTS; i++) {
         join_run_free(&g->build_parts[i]);
         join_run_free(&g->probe_parts[i]);
     }
-    for (uint32_t i = 0; i < g->task_count; i++) task_free(&g->tasks[i]);
+    for (uint32_t i = 0; i < g->task_count; i++) join_task_free(&g->tasks[i]);
     if (g->tasks) pool_free(g->pool, g->tasks);
     g->tasks = NULL;
     g->task_count = 0;
@@ -1417,7 +879,7 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
         if (!type_equals(probe->types[probe_keys[j]], build->types[build_keys[j]]))
             return error_set(err, EIDER_ERROR_INTERNAL, "join key types differ"), NULL;
     }
-    bool with_build = type == JOIN_INNER || type == JOIN_LEFT;
+    bool with_build = type != JOIN_SEMI && type != JOIN_ANTI;
     uint32_t n = probe->column_count + (with_build ? build->column_count : 0);
     logical_type *types = arena_alloc(a, sizeof(logical_type) * (n + 1), err);
     join_params *p = arena_alloc(a, sizeof *p, err);
@@ -1440,7 +902,15 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
         size_t size = type_physical_size(t);
         p->integer_key = t.id != TYPE_DOUBLE && t.id != TYPE_VARCHAR && (size == 4 || size == 8);
     }
+    p->keep_probe = type == JOIN_LEFT || type == JOIN_FULL;
+    p->keep_build = type == JOIN_RIGHT || type == JOIN_FULL;
     if (!row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 0, err)) return NULL;
+    if (p->keep_build) { /* the match byte: in the padding after the validity bytes, or a byte more */
+        p->match_offset = p->layout.validity_offset + p->layout.column_count;
+        if (p->match_offset == p->layout.width &&
+            !row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 1, err))
+            return NULL;
+    }
     op->params = p;
     op->children[0] = probe;
     op->children[1] = build;

@@ -11,11 +11,17 @@
  * partitions with one block pinned at a time) and a block may be read more than once (unpinning
  * a block that was read turns its pointers back into offsets).
  *
+ * Partitioned writers (join_spill_parts) spread rows over JOIN_SPILL_PARTS runs by bits of their
+ * hash (the first 8 bytes of every join row): the top JOIN_SPILL_BITS bits at level 0, the next
+ * ones at each level below, so a partition that is still too large splits again.
+ *
  * Ownership: a run owns its blocks; join_run_free frees every block still listed, pinned or not.
  * Writers own no blocks, only a pin on the block they are filling while not paused.
  */
 #ifndef EIDER_JOIN_SPILL_H
 #define EIDER_JOIN_SPILL_H
+
+#include <string.h>
 
 #include "execution/row_layout.h"
 
@@ -60,5 +66,48 @@ uint8_t *join_run_pin(const row_layout *l, join_run *r, uint32_t i, error *err);
 void join_run_unpin(const row_layout *l, join_run *r, uint32_t i, uint8_t *data);
 /* Frees block i (pinned or not). */
 void join_run_free_block(join_run *r, uint32_t i);
+
+/* ---- partitioned writers -------------------------------------------------------------------- */
+
+#define JOIN_SPILL_BITS 5
+#define JOIN_SPILL_PARTS (1u << JOIN_SPILL_BITS)
+
+/* The hash a join row starts with. */
+static inline uint64_t join_row_hash(const uint8_t *row) {
+    uint64_t h;
+    memcpy(&h, row, sizeof h);
+    return h;
+}
+
+/* The partition of a hash at a level. */
+static inline uint32_t join_spill_part(uint64_t hash, uint32_t level) {
+    return (uint32_t)(hash >> (64 - JOIN_SPILL_BITS * (level + 1))) & (JOIN_SPILL_PARTS - 1);
+}
+
+/* Writers into JOIN_SPILL_PARTS runs, and scratch to group rows by partition. */
+typedef struct join_spill_parts {
+    join_run runs[JOIN_SPILL_PARTS];
+    join_run_writer writers[JOIN_SPILL_PARTS];
+    uint8_t *part_of; /* pool_malloc'ed: the partition of each row being written */
+    uint64_t part_of_capacity;
+} join_spill_parts;
+
+/* Empty runs with paused writers (NULL + err on failure). */
+join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *layout, error *err);
+/* Pauses every writer (s may be NULL). */
+void join_spill_parts_pause(join_spill_parts *s);
+/* Frees the runs that are still in s, and s (which may be NULL). */
+void join_spill_parts_destroy(buffer_pool *pool, join_spill_parts *s);
+/* Writes rows[k] (k < n) into the partitions of `level`, one partition at a time so that one block
+ * is pinned at a time. */
+bool join_spill_parts_write_rows(buffer_pool *pool, join_spill_parts *s, uint8_t *const *rows, uint64_t n,
+                                 uint32_t level, error *err);
+/* The same for the n rows of width `width` at data (one block's rows). */
+bool join_spill_parts_write_block(buffer_pool *pool, join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width,
+                                  uint32_t level, error *err);
+/* Moves every row of a row store (and its strings) into the level-0 partitions, one partition at a
+ * time over the whole store; frees the store's blocks and the heap's. */
+bool join_spill_parts_write_store(buffer_pool *pool, join_spill_parts *s, row_store *rows, string_heap *strings,
+                                  error *err);
 
 #endif

@@ -326,8 +326,9 @@ static bool add_key_columns(binder *b, relation *rel, bound_expr **keys, uint32_
 }
 
 /* Joins left and right on conjuncts (columns of left ++ right). Equalities across the sides
- * become hash keys; conjuncts on one side are pushed down (for LEFT joins only onto the right
- * side); what is left filters the result (INNER) or is refused (outer joins). */
+ * become hash keys; conjuncts on one side are pushed down onto a side whose rows the join does
+ * not keep (INNER: both; LEFT, SEMI, ANTI: the right; RIGHT: the left; FULL: neither); what is
+ * left filters the result (INNER) or is refused (the other joins). */
 static bool join_relations(binder *b, relation *left, relation *right, join_type type, bound_expr **conj,
                            uint32_t conj_count, relation *out) {
     uint32_t lc = left->column_count, rc = right->column_count;
@@ -339,12 +340,12 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
     for (uint32_t i = 0; i < conj_count; i++) {
         bound_expr *c = conj[i];
         int side = conjunct_side(c, lc);
-        if (side == 2) { /* right side only: filter the right input */
+        if (side == 2 && type != JOIN_RIGHT && type != JOIN_FULL) { /* right side only: filter the right input */
             bound_expr *shifted = bexpr_shift(b->arena, c, -(int64_t)lc, b->err);
             if (!shifted || !push_filter(b, right, shifted)) return false;
             continue;
         }
-        if (side == 1 && type == JOIN_INNER) {
+        if (side == 1 && (type == JOIN_INNER || type == JOIN_RIGHT)) {
             if (!push_filter(b, left, c)) return false;
             continue;
         }
@@ -364,7 +365,7 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
     if (nrest && type != JOIN_INNER)
         return error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED,
                          "this join condition is not supported yet for outer, semi and anti joins: only equalities "
-                         "between the two sides and conditions on the right side");
+                         "between the two sides and conditions on the side whose rows the join does not keep");
     physical_op *op;
     if (nkeys == 0) {
         if (type != JOIN_INNER)
@@ -377,9 +378,16 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
         uint32_t l_before = left->column_count, r_before = right->column_count;
         if (!add_key_columns(b, left, lkeys, nkeys, lcols) || !add_key_columns(b, right, rkeys, nkeys, rcols))
             return false;
-        op = hash_join_create(b->arena, left->op, right->op, type, lcols, rcols, nkeys, b->err);
+        /* the right side is the build side, except that a RIGHT or FULL join whose right side is
+         * expected to be much larger than its left builds the left side (as a LEFT or FULL join) */
+        uint64_t l_rows = left->op->estimated_rows, r_rows = right->op->estimated_rows;
+        bool swap = (type == JOIN_RIGHT || type == JOIN_FULL) && l_rows > 0 && r_rows / 2 > l_rows;
+        if (swap)
+            op = hash_join_create(b->arena, right->op, left->op, type == JOIN_RIGHT ? JOIN_LEFT : JOIN_FULL, rcols,
+                                  lcols, nkeys, b->err);
+        else op = hash_join_create(b->arena, left->op, right->op, type, lcols, rcols, nkeys, b->err);
         if (!op) return false;
-        bool projected = left->op->column_count != l_before || right->op->column_count != r_before;
+        bool projected = swap || left->op->column_count != l_before || right->op->column_count != r_before;
         if (type == JOIN_SEMI || type == JOIN_ANTI) {
             relation joined = {.op = op, .columns = left->columns, .column_count = lc};
             if (projected) { /* drop the key columns added to the left side */
@@ -392,14 +400,14 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
             *out = joined;
             return true;
         }
-        if (projected) {
-            uint32_t lw = left->op->column_count;
+        if (projected) { /* the left columns, then the right ones, without added key columns */
+            uint32_t l_at = swap ? right->op->column_count : 0, r_at = swap ? 0 : left->op->column_count;
             bound_expr **ex = arena_alloc(b->arena, sizeof *ex * (lc + rc), b->err);
             if (!ex) return false;
             for (uint32_t i = 0; i < lc; i++)
-                if (!(ex[i] = bexpr_column(b->arena, i, left->columns[i].type, b->err))) return false;
+                if (!(ex[i] = bexpr_column(b->arena, l_at + i, left->columns[i].type, b->err))) return false;
             for (uint32_t i = 0; i < rc; i++)
-                if (!(ex[lc + i] = bexpr_column(b->arena, lw + i, right->columns[i].type, b->err))) return false;
+                if (!(ex[lc + i] = bexpr_column(b->arena, r_at + i, right->columns[i].type, b->err))) return false;
             if (!(op = projection_create(b->arena, op, ex, lc + rc, b->err))) return false;
         }
         if (!concat_scope(b, left, right, op, out)) return false;
@@ -410,12 +418,14 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
 
 static bool bind_from_item(binder *b, ast_table_ref *ref, relation *out);
 
-/* USING (a, b) / NATURAL: equalities on same-named columns; the right copies are hidden. */
+/* USING (a, b) / NATURAL: equalities on same-named columns; the right copies are hidden. pairs
+ * receives, per equality, the left column and the right one (columns of left ++ right). */
 static bool using_conjuncts(binder *b, ast_table_ref *ref, relation *l, relation *r, bound_expr ***conj,
-                            uint32_t *count) {
+                            uint32_t *count, uint32_t **pairs) {
     uint32_t cap = ref->join.using_count + r->column_count + 1;
     *conj = arena_alloc(b->arena, sizeof(bound_expr *) * cap, b->err);
-    if (!*conj) return false;
+    *pairs = arena_alloc(b->arena, sizeof(uint32_t) * 2 * cap, b->err);
+    if (!*conj || !*pairs) return false;
     *count = 0;
     for (uint32_t ri = 0; ri < r->column_count; ri++) {
         bool wanted = false;
@@ -436,6 +446,8 @@ static bool using_conjuncts(binder *b, ast_table_ref *ref, relation *l, relation
         bound_expr *le = bexpr_column(b->arena, (uint32_t)li, l->columns[li].type, b->err);
         bound_expr *re = bexpr_column(b->arena, l->column_count + ri, r->columns[ri].type, b->err);
         bound_expr *args[2] = {le, re};
+        (*pairs)[2 * *count] = (uint32_t)li;
+        (*pairs)[2 * *count + 1] = l->column_count + ri;
         if (!le || !re || !((*conj)[(*count)++] = bexpr_function(b->arena, "=", args, 2, b->err))) return false;
         r->columns[ri].hidden = true;
     }
@@ -444,21 +456,53 @@ static bool using_conjuncts(binder *b, ast_table_ref *ref, relation *l, relation
     return true;
 }
 
+/* RIGHT and FULL JOIN with USING or NATURAL: an unqualified USING column is the non-NULL one of
+ * the two sides' (coalesce, as in DuckDB), in the left column's place; the left column itself is
+ * kept, hidden, for references that name its table. pairs[2k], pairs[2k+1]: a left column and the
+ * right column it equals (columns of `in`). */
+static bool coalesce_using_columns(binder *b, relation *in, const uint32_t *pairs, uint32_t n, relation *out) {
+    uint32_t total = in->column_count + n;
+    bound_expr **ex = arena_alloc(b->arena, sizeof *ex * total, b->err);
+    const char **names = arena_alloc(b->arena, sizeof *names * total, b->err);
+    if (!ex || !names) return false;
+    for (uint32_t i = 0; i < in->column_count; i++) {
+        if (!(ex[i] = bexpr_column(b->arena, i, in->columns[i].type, b->err))) return false;
+        names[i] = in->columns[i].name;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t li = pairs[2 * k], ri = pairs[2 * k + 1];
+        bound_expr *args[2] = {ex[li], ex[ri]};
+        ex[in->column_count + k] = ex[li];
+        names[in->column_count + k] = in->columns[li].name;
+        if (!(ex[li] = bexpr_function(b->arena, "coalesce", args, 2, b->err))) return false;
+    }
+    if (!relation_project(b, in, ex, total, names, out)) return false;
+    for (uint32_t i = 0; i < in->column_count; i++) {
+        out->columns[i].table = in->columns[i].table;
+        out->columns[i].hidden = in->columns[i].hidden;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t li = pairs[2 * k];
+        out->columns[li].table = NULL;
+        out->columns[in->column_count + k].table = in->columns[li].table;
+        out->columns[in->column_count + k].hidden = true;
+    }
+    return true;
+}
+
 static bool bind_join(binder *b, ast_table_ref *ref, relation *out) {
     relation l, r;
     if (!bind_from_item(b, ref->join.left, &l) || !bind_from_item(b, ref->join.right, &r)) return false;
     ast_join_type jt = ref->join.type;
-    if (jt == AST_JOIN_FULL)
-        return error_set(b->err, EIDER_ERROR_NOT_IMPLEMENTED, "FULL OUTER JOIN is not supported yet");
     if (jt == AST_JOIN_CROSS) {
         physical_op *op = cross_product_create(b->arena, l.op, r.op, b->err);
         return op && concat_scope(b, &l, &r, op, out);
     }
-    bool right_join = jt == AST_JOIN_RIGHT;
     bound_expr **conj = NULL;
-    uint32_t count = 0;
-    if (ref->join.using_count || ref->join.natural) {
-        if (!using_conjuncts(b, ref, &l, &r, &conj, &count)) return false;
+    uint32_t count = 0, *pairs = NULL;
+    bool using = ref->join.using_count || ref->join.natural;
+    if (using) {
+        if (!using_conjuncts(b, ref, &l, &r, &conj, &count, &pairs)) return false;
     } else if (ref->join.on) {
         relation both;
         if (!concat_scope(b, &l, &r, NULL, &both)) return false;
@@ -470,34 +514,18 @@ static bool bind_join(binder *b, ast_table_ref *ref, relation *out) {
         physical_op *op = cross_product_create(b->arena, l.op, r.op, b->err);
         return op && concat_scope(b, &l, &r, op, out);
     }
-    join_type type = jt == AST_JOIN_LEFT || right_join ? JOIN_LEFT
-                     : jt == AST_JOIN_SEMI             ? JOIN_SEMI
-                     : jt == AST_JOIN_ANTI             ? JOIN_ANTI
-                                                       : JOIN_INNER;
-    if (!right_join) return join_relations(b, &l, &r, type, conj, count, out);
-    /* RIGHT JOIN: a LEFT JOIN with the sides swapped, then the columns put back in order */
-    uint32_t lc = l.column_count, rc = r.column_count;
-    uint32_t map[lc + rc];
-    for (uint32_t i = 0; i < lc; i++) map[i] = rc + i;
-    for (uint32_t i = 0; i < rc; i++) map[lc + i] = i;
-    for (uint32_t i = 0; i < count; i++)
-        if (!(conj[i] = bexpr_remap(b->arena, conj[i], map, b->err))) return false;
-    relation swapped;
-    if (!join_relations(b, &r, &l, JOIN_LEFT, conj, count, &swapped)) return false;
-    bound_expr **ex = arena_alloc(b->arena, sizeof *ex * (lc + rc), b->err);
-    const char **names = arena_alloc(b->arena, sizeof *names * (lc + rc), b->err);
-    if (!ex || !names) return false;
-    for (uint32_t i = 0; i < lc + rc; i++) {
-        uint32_t src = map[i];
-        if (!(ex[i] = bexpr_column(b->arena, src, swapped.columns[src].type, b->err))) return false;
-        names[i] = swapped.columns[src].name;
-    }
-    if (!relation_project(b, &swapped, ex, lc + rc, names, out)) return false;
-    for (uint32_t i = 0; i < lc + rc; i++) {
-        out->columns[i].table = swapped.columns[map[i]].table;
-        out->columns[i].hidden = swapped.columns[map[i]].hidden;
-    }
-    return true;
+    join_type type = jt == AST_JOIN_LEFT    ? JOIN_LEFT
+                     : jt == AST_JOIN_RIGHT ? JOIN_RIGHT
+                     : jt == AST_JOIN_FULL  ? JOIN_FULL
+                     : jt == AST_JOIN_SEMI  ? JOIN_SEMI
+                     : jt == AST_JOIN_ANTI  ? JOIN_ANTI
+                                            : JOIN_INNER;
+    /* RIGHT and FULL are joined natively, the right side as the build side: the hash join emits the
+     * build rows no probe row matched after the probe */
+    if (!using || (type != JOIN_RIGHT && type != JOIN_FULL)) return join_relations(b, &l, &r, type, conj, count, out);
+    relation joined;
+    return join_relations(b, &l, &r, type, conj, count, &joined) &&
+           coalesce_using_columns(b, &joined, pairs, count, out);
 }
 
 static bool bind_from_item(binder *b, ast_table_ref *ref, relation *out) {

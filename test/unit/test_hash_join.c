@@ -18,10 +18,13 @@ typedef struct run_stats {
     uint64_t rows;
     uint32_t max_chunk;
     uint32_t more_output; /* OP_HAVE_MORE_OUTPUT results */
+    uint64_t tail_rows;   /* rows from the tail */
 } run_stats;
 
 /* Build chunks alternate between two thread-local states, both combined; then every probe chunk
- * is pushed through execute until it asks for more input. Always destroys the operator. */
+ * is pushed through execute until it asks for more input; then the join's tail (the unmatched
+ * build rows of RIGHT and FULL) is read as the source of a pipeline. Always destroys the
+ * operator. */
 static bool run_join(harness *h, physical_op *op, chunk **build, uint32_t nbuild, chunk **probe, uint32_t nprobe,
                      lines *out, run_stats *st) {
     const physical_op_vtable *vt = op->vt;
@@ -55,7 +58,21 @@ static bool run_join(harness *h, physical_op *op, chunk **build, uint32_t nbuild
                 st->more_output++;
             }
         }
+        if (ok) ok = vt->op_finish(op, &h->ctx, pl, err);
         if (pl) vt->op_local_destroy(op, pl);
+        if (ok) ok = vt->source_init(op, &h->ctx, err);
+        void *sl = ok ? vt->source_local_init(op, &h->ctx, err) : NULL;
+        ok = ok && !error_is_set(err);
+        while (ok) {
+            chunk_reset(c);
+            ok = vt->get_data(op, &h->ctx, sl, c, err);
+            if (!ok || c->count == 0) break;
+            if (c->count > st->max_chunk) st->max_chunk = c->count;
+            st->rows += c->count;
+            st->tail_rows += c->count;
+            if (out) chunk_lines(c, out);
+        }
+        if (sl) vt->source_local_destroy(op, sl);
         if (c) chunk_destroy(c);
     }
     vt->destroy(op);
@@ -73,42 +90,56 @@ static void fmt_row(const chunk *c, uint32_t r, char *line, size_t size) {
     }
 }
 
-/* Reference nested-loop join over single chunks (keys compared by their text; NULL never
- * matches). */
-static void reference_join(join_type type, const chunk *probe, const chunk *build, const uint32_t *pk,
-                           const uint32_t *bk, uint32_t nk, lines *out) {
+/* Reference nested-loop join of probe chunks against one build chunk (keys compared by their
+ * text; NULL never matches). */
+static void reference_join(join_type type, chunk *const *probes, uint32_t nprobe, const chunk *build,
+                           const uint32_t *pk, const uint32_t *bk, uint32_t nk, lines *out) {
     char pl[1024], bl[1024], line[2100], a[256], b[256];
-    char nulls[256] = "";
+    char nulls[256] = "", probe_nulls[256] = "";
     for (uint32_t c = 0; c < build->column_count; c++) strcat(nulls, c ? "|NULL" : "NULL");
-    for (uint32_t p = 0; p < probe->count; p++) {
-        fmt_row(probe, p, pl, sizeof pl);
-        bool pnull = false;
-        for (uint32_t k = 0; k < nk; k++) pnull |= !vector_is_valid(&probe->columns[pk[k]], p);
-        uint32_t matches = 0;
-        for (uint32_t r = 0; !pnull && r < build->count; r++) {
-            bool eq = true;
-            for (uint32_t k = 0; eq && k < nk; k++) {
-                if (!vector_is_valid(&build->columns[bk[k]], r)) eq = false;
-                else {
-                    format_value(&probe->columns[pk[k]], p, a, sizeof a);
-                    format_value(&build->columns[bk[k]], r, b, sizeof b);
-                    eq = strcmp(a, b) == 0;
+    for (uint32_t c = 0; c < probes[0]->column_count; c++) strcat(probe_nulls, c ? "|NULL" : "NULL");
+    bool with_build = type != JOIN_SEMI && type != JOIN_ANTI;
+    bool *matched = calloc(build->count + 1, 1);
+    for (uint32_t pc = 0; pc < nprobe; pc++) {
+        const chunk *probe = probes[pc];
+        for (uint32_t p = 0; p < probe->count; p++) {
+            fmt_row(probe, p, pl, sizeof pl);
+            bool pnull = false;
+            for (uint32_t k = 0; k < nk; k++) pnull |= !vector_is_valid(&probe->columns[pk[k]], p);
+            uint32_t matches = 0;
+            for (uint32_t r = 0; !pnull && r < build->count; r++) {
+                bool eq = true;
+                for (uint32_t k = 0; eq && k < nk; k++) {
+                    if (!vector_is_valid(&build->columns[bk[k]], r)) eq = false;
+                    else {
+                        format_value(&probe->columns[pk[k]], p, a, sizeof a);
+                        format_value(&build->columns[bk[k]], r, b, sizeof b);
+                        eq = strcmp(a, b) == 0;
+                    }
+                }
+                if (!eq) continue;
+                matches++;
+                matched[r] = true;
+                if (with_build) {
+                    fmt_row(build, r, bl, sizeof bl);
+                    snprintf(line, sizeof line, "%s|%s", pl, bl);
+                    lines_add(out, line);
                 }
             }
-            if (!eq) continue;
-            matches++;
-            if (type == JOIN_INNER || type == JOIN_LEFT) {
-                fmt_row(build, r, bl, sizeof bl);
-                snprintf(line, sizeof line, "%s|%s", pl, bl);
+            if ((type == JOIN_LEFT || type == JOIN_FULL) && matches == 0) {
+                snprintf(line, sizeof line, "%s|%s", pl, nulls);
                 lines_add(out, line);
             }
+            if ((type == JOIN_SEMI && matches) || (type == JOIN_ANTI && !matches)) lines_add(out, pl);
         }
-        if (type == JOIN_LEFT && matches == 0) {
-            snprintf(line, sizeof line, "%s|%s", pl, nulls);
-            lines_add(out, line);
-        }
-        if ((type == JOIN_SEMI && matches) || (type == JOIN_ANTI && !matches)) lines_add(out, pl);
     }
+    for (uint32_t r = 0; (type == JOIN_RIGHT || type == JOIN_FULL) && r < build->count; r++) {
+        if (matched[r]) continue;
+        fmt_row(build, r, bl, sizeof bl);
+        snprintf(line, sizeof line, "%s|%s", probe_nulls, bl);
+        lines_add(out, line);
+    }
+    free(matched);
     lines_sort(out);
 }
 
@@ -125,7 +156,8 @@ static bool same_lines(lines *got, lines *exp) {
 
 /* ---- tests ------------------------------------------------------------------------------------ */
 
-/* Single BIGINT key with duplicates on both sides and NULL keys, all four join types. */
+/* Single BIGINT key (a directory indexed by the key) with duplicates on both sides and NULL keys,
+ * every join type. */
 static void test_duplicates_and_nulls(void) {
     harness h;
     harness_init(&h, 1ULL << 30);
@@ -157,16 +189,16 @@ static void test_duplicates_and_nulls(void) {
     for (int c = 0; c < 2; c++)
         for (uint32_t r = 0; r < 8; r++) chunk_append_row(all_build, build[c], r, &h.err);
     uint32_t pk[1] = {0}, bk[1] = {1};
-    join_type types[4] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI};
-    size_t expected_rows[4] = {0};
-    for (int t = 0; t < 4; t++) {
+    join_type types[6] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI, JOIN_RIGHT, JOIN_FULL};
+    size_t expected_rows[6] = {0};
+    for (int t = 0; t < 6; t++) {
         physical_op *op = hash_join_create(h.arena, pchild, bchild, types[t], pk, bk, 1, &h.err);
         CHECK(op != NULL);
-        CHECK(op->column_count == (types[t] <= JOIN_LEFT ? 4u : 2u));
+        CHECK(op->column_count == (types[t] != JOIN_SEMI && types[t] != JOIN_ANTI ? 4u : 2u));
         lines got = {0}, exp = {0};
         run_stats st;
         CHECK(run_join(&h, op, build, 2, &probe, 1, &got, &st));
-        reference_join(types[t], probe, all_build, pk, bk, 1, &exp);
+        reference_join(types[t], &probe, 1, all_build, pk, bk, 1, &exp);
         CHECK(same_lines(&got, &exp));
         expected_rows[t] = exp.n;
         lines_free(&got);
@@ -176,6 +208,10 @@ static void test_duplicates_and_nulls(void) {
     CHECK(expected_rows[2] == 10); /* SEMI: probe rows with keys 0..4 */
     CHECK(expected_rows[3] == 11); /* ANTI: keys 5..9 (10 rows) and the NULL key */
     CHECK(expected_rows[0] > 20);
+    /* RIGHT: the INNER rows and the build rows with the NULL key (one per build chunk); FULL: and
+     * the probe rows without a match (keys 5..9 and NULL) */
+    CHECK(expected_rows[4] == expected_rows[0] + 2);
+    CHECK(expected_rows[5] == expected_rows[0] + 2 + 11);
     chunk_destroy(probe);
     chunk_destroy(all_build);
     for (int c = 0; c < 2; c++) chunk_destroy(build[c]);
@@ -216,15 +252,15 @@ static void test_multi_key_random(void) {
         for (uint32_t r = 0; r < 200; r++) chunk_append_row(all_build, build[c], r, &h.err);
     }
     uint32_t pk[2] = {0, 1}, bk[2] = {2, 1};
-    join_type types[4] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI};
-    for (int t = 0; t < 4; t++) {
+    join_type types[6] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI, JOIN_RIGHT, JOIN_FULL};
+    for (int t = 0; t < 6; t++) {
         physical_op *op = hash_join_create(h.arena, pchild, bchild, types[t], pk, bk, 2, &h.err);
         lines got = {0}, exp = {0};
         run_stats st;
         CHECK(run_join(&h, op, build, 3, probe, 2, &got, &st));
-        for (int c = 0; c < 2; c++) reference_join(types[t], probe[c], all_build, pk, bk, 2, &exp);
-        lines_sort(&exp);
+        reference_join(types[t], probe, 2, all_build, pk, bk, 2, &exp);
         CHECK(same_lines(&got, &exp));
+        CHECK((st.tail_rows > 0) == (types[t] == JOIN_RIGHT || types[t] == JOIN_FULL));
         CHECK(st.max_chunk <= VECTOR_SIZE);
         lines_free(&got);
         lines_free(&exp);
@@ -236,7 +272,8 @@ static void test_multi_key_random(void) {
 #undef RND
 }
 
-/* Empty build side: INNER and SEMI yield nothing, LEFT and ANTI every probe row. */
+/* Empty build side: INNER, SEMI and RIGHT yield nothing, LEFT, ANTI and FULL every probe row; a
+ * build row with a NULL key comes out of RIGHT and FULL. */
 static void test_empty_build(void) {
     harness h;
     harness_init(&h, 1ULL << 30);
@@ -251,15 +288,17 @@ static void test_empty_build(void) {
     vector_set_null(&build->columns[0], 0);
     build->count = 1;
     uint32_t k[1] = {0};
-    join_type jt[4] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI};
-    uint64_t expect[4] = {0, 100, 0, 100};
-    for (int t = 0; t < 4; t++) {
+    join_type jt[6] = {JOIN_INNER, JOIN_LEFT, JOIN_SEMI, JOIN_ANTI, JOIN_RIGHT, JOIN_FULL};
+    uint64_t expect[6] = {0, 100, 0, 100, 0, 100};
+    for (int t = 0; t < 6; t++) {
         for (int with_null_row = 0; with_null_row < 2; with_null_row++) {
             physical_op *op = hash_join_create(h.arena, pchild, bchild, jt[t], k, k, 1, &h.err);
             lines got = {0};
             run_stats st;
             CHECK(run_join(&h, op, &build, with_null_row ? 1 : 0, &probe, 1, &got, &st));
-            CHECK(st.rows == expect[t]);
+            bool keeps_build = jt[t] == JOIN_RIGHT || jt[t] == JOIN_FULL;
+            CHECK(st.rows == expect[t] + (keeps_build && with_null_row), "join type %d, null row %d: %" PRIu64,
+                  (int)jt[t], with_null_row, st.rows);
             if (jt[t] == JOIN_LEFT && got.n == 100) CHECK(strcmp(got.v[0], "0|NULL") == 0);
             lines_free(&got);
         }
