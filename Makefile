@@ -44,7 +44,7 @@ tsan test-tsan: setup $(TSAN_BUILD)/Makefile
 
 # the full out-of-core grid (20 million rows; limits 500MB and 300MB; threads 1 and 2)
 OOC_ROWS ?= 20000000
-OOC_QUERIES ?= 0 1 2 3 4 5v 5s 6
+OOC_QUERIES ?= 0 1 2 3 4 4g 5v 5s 6
 test-slow: build
 	@status=0; for limit in 500MB 300MB; do for t in 1 2; do \
 		test/outofcore/run.sh --build $(BUILD) --rows $(OOC_ROWS) --limit $$limit --threads $$t \

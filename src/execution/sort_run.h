@@ -1,6 +1,8 @@
 /*
  * sort_run.h — sorted runs of ORDER BY rows that may leave memory: the run format, a writer, a
- * cursor that reads a run back, and a k-way merge of runs (external merge sort).
+ * cursor that reads a run back, and a k-way merge of runs (external merge sort). The external sort
+ * of ORDER BY and windows (sort_sink.h) writes and merges them; a window partition larger than
+ * memory is kept in the same format (window_pages.h).
  *
  * A run is a list of temporary pool blocks (tag ORDER_BY, or the owner's: WINDOW) holding rows of
  * the sort's row layout (normalized key first) in sorted order. A block holds whole rows: they fill it from the start,

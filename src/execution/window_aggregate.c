@@ -20,6 +20,13 @@ typedef enum agg_mode {
 
 typedef enum prefix_kind { PREFIX_COUNT_STAR, PREFIX_COUNT, PREFIX_SUM_INT, PREFIX_SUM_DECIMAL, PREFIX_AVG } prefix_kind;
 
+/* The count and sum of rows [0, pos) of a partition. */
+typedef struct prefix_cursor {
+    uint64_t pos;
+    int64_t count;
+    __int128 sum;
+} prefix_cursor;
+
 struct window_aggregate {
     buffer_pool *pool;
     const aggregate_function *fn;
@@ -37,11 +44,18 @@ struct window_aggregate {
     window_scratch tree; /* AGG_TREE: the levels above the rows, level 0 first */
     uint32_t tree_levels;
     uint64_t level_offset[TREE_MAX_LEVELS], level_size[TREE_MAX_LEVELS];
-    window_scratch sums; /* AGG_PREFIX: int64 counts[n + 1], then 16-byte sums[n + 1] */
+    uint64_t level_first[TREE_MAX_LEVELS]; /* the first node of each level that is built */
+    window_scratch sums; /* AGG_PREFIX: int64 counts[span + 1], then 16-byte sums[span + 1] */
+    uint64_t base, span; /* AGG_PREFIX, AGG_TREE: built over rows [base, base + span) */
+    bool monotone;        /* frame starts and ends never move back */
+    bool cursors;         /* AGG_PREFIX in pages with monotone frames: at_start, at_end instead of sums */
+    prefix_cursor at_start, at_end;
+    arena *batch_strings; /* in pages: copies of one batch's argument strings */
     /* one batch of arguments */
     vector values;
     void *states[VECTOR_SIZE];
     uint8_t *batch[VECTOR_SIZE];
+    uint64_t positions[VECTOR_SIZE];
 };
 
 static bool oom(error *err) { return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate window state"); }
@@ -62,9 +76,10 @@ static bool prefix_eligible(window_aggregate *a) {
 }
 
 window_aggregate *window_aggregate_create(buffer_pool *pool, const aggregate_function *fn, const row_layout *rows,
-                                          int32_t arg_column, window_frame_shape shape, error *err) {
+                                          int32_t arg_column, window_frame_shape shape, bool monotone, error *err) {
     window_aggregate *a = pool_calloc(pool, 1, sizeof *a);
     if (!a) return oom(err), NULL;
+    a->monotone = monotone;
     a->pool = pool;
     a->fn = fn;
     a->rows = rows;
@@ -74,7 +89,8 @@ window_aggregate *window_aggregate_create(buffer_pool *pool, const aggregate_fun
     a->query = pool_calloc(pool, 1, size);
     a->values.data = pool_calloc(pool, VECTOR_SIZE, sizeof(string_t));
     a->strings = arena_create(pool, TAG_WINDOW);
-    if (!a->state || !a->query || !a->values.data || !a->strings) {
+    a->batch_strings = arena_create(pool, TAG_WINDOW);
+    if (!a->state || !a->query || !a->values.data || !a->strings || !a->batch_strings) {
         window_aggregate_destroy(a);
         return oom(err), NULL;
     }
@@ -92,6 +108,7 @@ void window_aggregate_destroy(window_aggregate *a) {
     window_scratch_free(&a->tree);
     window_scratch_free(&a->sums);
     if (a->strings) arena_destroy(a->strings);
+    if (a->batch_strings) arena_destroy(a->batch_strings);
     if (a->state) pool_free(a->pool, a->state);
     if (a->query) pool_free(a->pool, a->query);
     if (a->values.data) pool_free(a->pool, a->values.data);
@@ -100,12 +117,27 @@ void window_aggregate_destroy(window_aggregate *a) {
 
 /* ---- arguments --------------------------------------------------------------------------------- */
 
-/* The argument of rows [begin, begin + n) in a->values (NULL for count(*)). */
-static const vector *gather_args(window_aggregate *a, uint64_t begin, uint32_t n) {
-    if (a->arg_column < 0) return NULL;
-    for (uint32_t k = 0; k < n; k++) a->batch[k] = window_partition_row(&a->part, begin + k);
-    row_gather(a->rows, (uint32_t)a->arg_column, a->batch, n, &a->values, 0);
-    return &a->values;
+/* gather_args over a partition in pages: strings copied, as the pages may leave memory. */
+static __attribute__((noinline)) bool gather_args_paged(window_aggregate *a, uint64_t begin, uint32_t n) {
+    uint64_t *idx = a->positions;
+    for (uint32_t k = 0; k < n; k++) idx[k] = begin + k;
+    arena_reset(a->batch_strings);
+    return window_partition_gather(&a->part, (uint32_t)a->arg_column, idx, n, &a->values, 0, NULL, a->batch_strings,
+                                   a->batch, a->actx.err);
+}
+
+/* The argument of rows [begin, begin + n) in *input (NULL for count(*)). */
+static inline bool gather_args(window_aggregate *a, uint64_t begin, uint32_t n, const vector **input) {
+    *input = NULL;
+    if (a->arg_column < 0) return true;
+    if (__builtin_expect(a->part.pages != NULL, 0)) {
+        if (!gather_args_paged(a, begin, n)) return false;
+    } else {
+        for (uint32_t k = 0; k < n; k++) a->batch[k] = window_partition_row_in_memory(&a->part, begin + k);
+        row_gather(a->rows, (uint32_t)a->arg_column, a->batch, n, &a->values, 0);
+    }
+    *input = &a->values;
+    return true;
 }
 
 /* Adds the arguments of rows [begin, end) to one state. */
@@ -113,7 +145,8 @@ static bool add_rows(window_aggregate *a, void *state, uint64_t begin, uint64_t 
     const aggregate_function *fn = a->fn;
     while (begin < end) {
         uint32_t n = (uint32_t)(end - begin < VECTOR_SIZE ? end - begin : VECTOR_SIZE);
-        const vector *input = gather_args(a, begin, n);
+        const vector *input;
+        if (!gather_args(a, begin, n, &input)) return false;
         bool ok;
         if (fn->simple_update) {
             ok = fn->simple_update(state, input, n, &a->actx);
@@ -130,35 +163,45 @@ static bool add_rows(window_aggregate *a, void *state, uint64_t begin, uint64_t 
 /* ---- segment tree ---------------------------------------------------------------------------------- */
 
 static inline uint8_t *tree_node(const window_aggregate *a, uint32_t level, uint64_t j) {
-    return a->tree.data + (a->level_offset[level] + j) * a->fn->state_size;
+    return a->tree.data + (a->level_offset[level] + j - a->level_first[level]) * a->fn->state_size;
 }
 
 /* Level 0 holds one state per TREE_FANOUT rows, level l + 1 one per TREE_FANOUT nodes of level l,
- * up to a single root. */
-static bool tree_build(window_aggregate *a, error *err) {
+ * up to a single node. Nodes are numbered by the partition's rows they cover, wherever the tree
+ * starts (rows [lo, hi)): a node that covers rows outside [lo, hi) is incomplete, but a frame
+ * within [lo, hi) only uses nodes that it covers whole, so every answer is the one of the tree
+ * over the whole partition, to the last bit of a floating-point sum. */
+static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
     const aggregate_function *fn = a->fn;
-    uint64_t n = a->part.count, size = n, total = 0;
+    uint64_t first = lo, end = hi, total = 0;
+    a->base = lo;
+    a->span = hi - lo;
     a->tree_levels = 0;
     do {
-        size = (size + TREE_FANOUT - 1) / TREE_FANOUT;
+        first /= TREE_FANOUT;
+        end = (end + TREE_FANOUT - 1) / TREE_FANOUT;
+        a->level_first[a->tree_levels] = first;
         a->level_offset[a->tree_levels] = total;
-        a->level_size[a->tree_levels] = size;
-        total += size;
+        a->level_size[a->tree_levels] = end - first;
+        total += end - first;
         a->tree_levels++;
-    } while (size > 1 && a->tree_levels < TREE_MAX_LEVELS);
+    } while (end - first > 1 && a->tree_levels < TREE_MAX_LEVELS);
     if (!window_scratch_reserve(a->pool, &a->tree, (size_t)total * fn->state_size, err)) return false;
     for (uint64_t j = 0; j < total; j++) fn->init(a->tree.data + j * fn->state_size);
-    for (uint64_t begin = 0; begin < n; begin += VECTOR_SIZE) {
-        uint32_t count = (uint32_t)(n - begin < VECTOR_SIZE ? n - begin : VECTOR_SIZE);
-        const vector *input = gather_args(a, begin, count);
+    for (uint64_t begin = lo; begin < hi; begin += VECTOR_SIZE) {
+        uint32_t count = (uint32_t)(hi - begin < VECTOR_SIZE ? hi - begin : VECTOR_SIZE);
+        const vector *input;
+        if (!gather_args(a, begin, count, &input)) return false;
         for (uint32_t k = 0; k < count; k++) a->states[k] = tree_node(a, 0, (begin + k) / TREE_FANOUT);
         if (!fn->update(a->states, input, count, &a->actx)) return false;
     }
     for (uint32_t l = 1; l < a->tree_levels; l++) {
-        for (uint64_t j = 0; j < a->level_size[l]; j++) {
-            uint64_t first = j * TREE_FANOUT, last = first + TREE_FANOUT;
-            if (last > a->level_size[l - 1]) last = a->level_size[l - 1];
-            for (uint64_t c = first; c < last; c++)
+        uint64_t below_first = a->level_first[l - 1], below_end = below_first + a->level_size[l - 1];
+        for (uint64_t j = a->level_first[l]; j < a->level_first[l] + a->level_size[l]; j++) {
+            uint64_t c = j * TREE_FANOUT, last = c + TREE_FANOUT;
+            if (c < below_first) c = below_first;
+            if (last > below_end) last = below_end;
+            for (; c < last; c++)
                 if (!fn->combine(tree_node(a, l, j), tree_node(a, l - 1, c), &a->actx)) return false;
         }
     }
@@ -199,7 +242,7 @@ static bool tree_query(window_aggregate *a, uint64_t begin, uint64_t end) {
 
 static inline int64_t *prefix_counts(const window_aggregate *a) { return (int64_t *)a->sums.data; }
 static inline uint8_t *prefix_sum_at(const window_aggregate *a, uint64_t i) {
-    return a->sums.data + (a->part.count + 1) * sizeof(int64_t) + i * sizeof(__int128);
+    return a->sums.data + (a->span + 1) * sizeof(int64_t) + i * sizeof(__int128);
 }
 static inline __int128 prefix_sum(const window_aggregate *a, uint64_t i) {
     __int128 v;
@@ -207,8 +250,11 @@ static inline __int128 prefix_sum(const window_aggregate *a, uint64_t i) {
     return v;
 }
 
-static bool prefix_build(window_aggregate *a, error *err) {
-    uint64_t n = a->part.count;
+/* Prefix counts and sums over rows [lo, hi): entry i is of rows [lo, lo + i). */
+static bool prefix_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
+    uint64_t n = hi - lo;
+    a->base = lo;
+    a->span = n;
     if (a->prefix == PREFIX_COUNT_STAR) return true;
     if (!window_scratch_reserve(a->pool, &a->sums, (size_t)(n + 1) * (sizeof(int64_t) + sizeof(__int128)), err))
         return false;
@@ -219,7 +265,8 @@ static bool prefix_build(window_aggregate *a, error *err) {
     memcpy(prefix_sum_at(a, 0), &sum, sizeof sum);
     for (uint64_t begin = 0; begin < n; begin += VECTOR_SIZE) {
         uint32_t m = (uint32_t)(n - begin < VECTOR_SIZE ? n - begin : VECTOR_SIZE);
-        const vector *v = gather_args(a, begin, m);
+        const vector *v;
+        if (!gather_args(a, lo + begin, m, &v)) return false;
         for (uint32_t k = 0; k < m; k++) {
             if (vector_is_valid(v, k)) {
                 count++;
@@ -232,9 +279,25 @@ static bool prefix_build(window_aggregate *a, error *err) {
     return true;
 }
 
-/* count/sum/avg of rows [s, e) exactly as aggregate.c finalizes them. */
-static bool prefix_result(window_aggregate *a, uint64_t s, uint64_t e, vector *out, uint32_t row, error *err) {
-    int64_t count = a->prefix == PREFIX_COUNT_STAR ? (int64_t)(e - s) : prefix_counts(a)[e] - prefix_counts(a)[s];
+/* Moves a cursor forward to row `to`, adding the rows it passes. */
+static bool cursor_advance(window_aggregate *a, prefix_cursor *c, uint64_t to) {
+    bool int32 = a->values.type.id == TYPE_INTEGER;
+    while (c->pos < to) {
+        uint32_t m = (uint32_t)(to - c->pos < VECTOR_SIZE ? to - c->pos : VECTOR_SIZE);
+        const vector *v;
+        if (!gather_args(a, c->pos, m, &v)) return false;
+        for (uint32_t k = 0; k < m; k++) {
+            if (!vector_is_valid(v, k)) continue;
+            c->count++;
+            if (a->prefix != PREFIX_COUNT) c->sum += int32 ? ((const int32_t *)v->data)[k] : ((const int64_t *)v->data)[k];
+        }
+        c->pos += m;
+    }
+    return true;
+}
+
+/* count/sum/avg of rows with this count and sum, exactly as aggregate.c finalizes them. */
+static inline bool prefix_finish(window_aggregate *a, int64_t count, __int128 sum, vector *out, uint32_t row, error *err) {
     if (a->prefix == PREFIX_COUNT_STAR || a->prefix == PREFIX_COUNT) {
         ((int64_t *)out->data)[row] = count;
         vector_set_valid(out, row);
@@ -244,7 +307,6 @@ static bool prefix_result(window_aggregate *a, uint64_t s, uint64_t e, vector *o
         vector_set_null(out, row);
         return true;
     }
-    __int128 sum = prefix_sum(a, e) - prefix_sum(a, s);
     switch (a->prefix) {
     case PREFIX_SUM_INT:
         if (sum > INT64_MAX || sum < INT64_MIN)
@@ -268,6 +330,31 @@ static bool prefix_result(window_aggregate *a, uint64_t s, uint64_t e, vector *o
     return true;
 }
 
+/* prefix_result over a partition in pages: with monotone frames the sums at both bounds, else the
+ * sums built over rows [base, base + span) for this batch. */
+static __attribute__((noinline)) bool paged_prefix_result(window_aggregate *a, uint64_t s, uint64_t e, vector *out,
+                                                          uint32_t row, error *err) {
+    if (s >= e) return prefix_finish(a, 0, 0, out, row, err);
+    if (a->prefix == PREFIX_COUNT_STAR) return prefix_finish(a, (int64_t)(e - s), 0, out, row, err);
+    if (a->cursors) {
+        if (!cursor_advance(a, &a->at_end, e) || !cursor_advance(a, &a->at_start, s)) return false;
+        return prefix_finish(a, a->at_end.count - a->at_start.count, a->at_end.sum - a->at_start.sum, out, row, err);
+    }
+    s -= a->base;
+    e -= a->base;
+    return prefix_finish(a, prefix_counts(a)[e] - prefix_counts(a)[s], prefix_sum(a, e) - prefix_sum(a, s), out, row,
+                         err);
+}
+
+/* count/sum/avg of rows [s, e). */
+static inline bool prefix_result(window_aggregate *a, uint64_t s, uint64_t e, vector *out, uint32_t row, error *err) {
+    if (__builtin_expect(a->part.pages != NULL, 0)) return paged_prefix_result(a, s, e, out, row, err);
+    int64_t count = a->prefix == PREFIX_COUNT_STAR ? (int64_t)(e - s) : prefix_counts(a)[e] - prefix_counts(a)[s];
+    if (a->prefix == PREFIX_COUNT_STAR || a->prefix == PREFIX_COUNT || count == 0)
+        return prefix_finish(a, count, 0, out, row, err);
+    return prefix_finish(a, count, prefix_sum(a, e) - prefix_sum(a, s), out, row, err);
+}
+
 /* ---- entry points ----------------------------------------------------------------------------------- */
 
 bool window_aggregate_begin(window_aggregate *a, const window_partition *p, error *err) {
@@ -282,10 +369,23 @@ bool window_aggregate_begin(window_aggregate *a, const window_partition *p, erro
         a->fn->init(a->state);
         a->added = 0;
         return true;
-    case AGG_PREFIX: return prefix_build(a, err);
-    case AGG_TREE: return tree_build(a, err);
+    case AGG_PREFIX:
+        a->cursors = p->pages && a->monotone;
+        a->at_start = a->at_end = (prefix_cursor){0, 0, 0};
+        return p->pages || prefix_build(a, 0, p->count, err);
+    case AGG_TREE: return p->pages || tree_build(a, 0, p->count, err);
     }
     return true;
+}
+
+bool window_aggregate_per_batch(const window_aggregate *a) {
+    return a->mode == AGG_TREE || (a->mode == AGG_PREFIX && !a->cursors && a->prefix != PREFIX_COUNT_STAR);
+}
+
+bool window_aggregate_prepare(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
+    a->actx.err = err;
+    arena_reset(a->strings); /* no state of the previous batch's tree is used again */
+    return a->mode == AGG_PREFIX ? prefix_build(a, lo, hi, err) : tree_build(a, lo, hi, err);
 }
 
 bool window_aggregate_frame(window_aggregate *a, uint64_t start, uint64_t end, vector *out, uint32_t row,

@@ -22,6 +22,36 @@ bool window_same_peers(const window_layout *w, const uint8_t *a, const uint8_t *
     return sort_compare_rows(&w->sort, a, b) == 0;
 }
 
+/* ---- reading rows by position ------------------------------------------------------------------ */
+
+bool window_partition_gather(const window_partition *p, uint32_t col, const uint64_t *idx, uint32_t n, vector *out,
+                             uint32_t out_start, chunk *heap_owner, arena *strings, uint8_t **rows, error *err) {
+    const row_layout *l = &p->w->rows;
+    if (!p->pages) {
+        for (uint32_t k = 0; k < n; k++) rows[k] = window_partition_row_in_memory(p, idx[k]);
+        row_gather(l, col, rows, n, out, out_start);
+        return true;
+    }
+    bool is_string = out->type.id == TYPE_VARCHAR;
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t *row = window_pages_row(p->pages, idx[k]);
+        row_gather(l, col, &row, 1, out, out_start + k);
+        if (!is_string || !vector_is_valid(out, out_start + k)) continue;
+        string_t *v = &((string_t *)out->data)[out_start + k];
+        if (v->length <= STRING_INLINE_LENGTH) continue;
+        /* the page may leave memory before the value is used: copy its bytes */
+        if (heap_owner) {
+            if (!chunk_store_string(heap_owner, string_data(v), v->length, v, err)) return false;
+        } else {
+            char *copy = arena_alloc(strings, v->length, err);
+            if (!copy) return false;
+            memcpy(copy, string_data(v), v->length);
+            *v = string_make(copy, v->length);
+        }
+    }
+    return window_pages_check(p->pages, err);
+}
+
 /* ---- scratch blocks ---------------------------------------------------------------------------- */
 
 bool window_scratch_reserve(buffer_pool *pool, window_scratch *s, size_t size, error *err) {
@@ -71,7 +101,9 @@ struct window_eval {
 
     /* scratch for one batch of rows */
     uint8_t *rows[VECTOR_SIZE];
+    uint64_t picks[VECTOR_SIZE];
     bool missing[VECTOR_SIZE];
+    uint64_t frame_start[VECTOR_SIZE], frame_end[VECTOR_SIZE]; /* in pages: the frames of a batch */
 };
 
 static bool oom(error *err) { return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate window state"); }
@@ -117,7 +149,7 @@ window_eval *window_eval_create(buffer_pool *pool, const window_layout *w, const
     }
     if (k == WINDOW_AGGREGATE &&
         !(ev->aggregate = window_aggregate_create(pool, &spec->aggregate, &w->rows, spec->arg_column, frame_shape(ev),
-                                                  err))) {
+                                                  spec->frame.start.column < 0 && spec->frame.end.column < 0, err))) {
         window_eval_destroy(ev);
         return NULL;
     }
@@ -170,16 +202,38 @@ static void peers_advance(window_eval *ev, uint64_t i) {
         if (ev->w->order_count == 0) {
             e = n;
         } else {
-            const uint8_t *first = row_at(ev, ev->peer_begin);
-            while (e < n && window_same_peers(ev->w, first, row_at(ev, e))) e++;
+            const window_partition *p = &ev->part;
+            if (!p->pages) {
+                const uint8_t *first = window_partition_row_in_memory(p, ev->peer_begin);
+                while (e < n && window_same_peers(ev->w, first, window_partition_row_in_memory(p, e))) e++;
+            } else {
+                const uint8_t *first = row_at(ev, ev->peer_begin); /* neighbours: a partition in pages keeps no row for long */
+                for (const uint8_t *prev = first; e < n; e++) {
+                    const uint8_t *row = row_at(ev, e);
+                    if (!window_same_peers(ev->w, prev, row)) break;
+                    prev = row;
+                }
+            }
         }
         ev->peer_end = e;
     }
 }
 
 static bool build_group_starts(window_eval *ev, error *err) {
-    uint64_t n = ev->part.count;
-    if (!window_scratch_reserve(ev->pool, &ev->group_starts, (size_t)(n + 1) * sizeof(uint64_t), err)) return false;
+    uint64_t n = ev->part.count, size = n;
+    if (ev->part.pages) { /* one pass to count the groups first: their starts must fit */
+        uint64_t groups = 1;
+        for (uint64_t i = 1; i < n; i++)
+            if (ev->w->order_count && !window_same_peers(ev->w, row_at(ev, i - 1), row_at(ev, i))) groups++;
+        if (groups > 4 * ev->part.max_span)
+            return error_set(err, EIDER_ERROR_OUT_OF_MEMORY,
+                             "a window partition of %llu rows does not fit in memory, and GROUPS frames with offsets "
+                             "need the starts of its %llu peer groups, more than the %llu that fit (WINDOW)",
+                             (unsigned long long)n, (unsigned long long)groups,
+                             (unsigned long long)(4 * ev->part.max_span));
+        size = groups;
+    }
+    if (!window_scratch_reserve(ev->pool, &ev->group_starts, (size_t)(size + 1) * sizeof(uint64_t), err)) return false;
     uint64_t *starts = (uint64_t *)ev->group_starts.data, g = 0;
     starts[g++] = 0;
     for (uint64_t i = 1; i < n; i++)
@@ -311,31 +365,59 @@ static void frame_of(window_eval *ev, uint64_t i, uint64_t *start, uint64_t *end
 
 static bool aggregate_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start,
                            chunk *heap_owner, error *err) {
-    for (uint32_t k = 0; k < n; k++) {
-        uint64_t s, e;
-        frame_of(ev, from + k, &s, &e);
-        if (!window_aggregate_frame(ev->aggregate, s, e, out, out_start + k, heap_owner, err)) return false;
+    if (!ev->part.pages || !window_aggregate_per_batch(ev->aggregate)) {
+        for (uint32_t k = 0; k < n; k++) {
+            uint64_t s, e;
+            frame_of(ev, from + k, &s, &e);
+            if (!window_aggregate_frame(ev->aggregate, s, e, out, out_start + k, heap_owner, err)) return false;
+        }
+        return true;
     }
+    /* in pages: the frames of the batch first, then prefix sums or a tree over the rows they cover */
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        frame_of(ev, from + k, &ev->frame_start[k], &ev->frame_end[k]);
+        if (ev->frame_start[k] == ev->frame_end[k]) continue;
+        if (ev->frame_start[k] < lo) lo = ev->frame_start[k];
+        if (ev->frame_end[k] > hi) hi = ev->frame_end[k];
+    }
+    if (lo >= hi) lo = hi = from;
+    if (hi - lo > ev->part.max_span)
+        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY,
+                         "a window partition of %llu rows does not fit in memory, and the frames of %u of its rows "
+                         "span %llu rows, more than the %llu that fit (WINDOW)",
+                         (unsigned long long)ev->part.count, n, (unsigned long long)(hi - lo),
+                         (unsigned long long)ev->part.max_span);
+    if (!window_aggregate_prepare(ev->aggregate, lo, hi, err)) return false;
+    for (uint32_t k = 0; k < n; k++)
+        if (!window_aggregate_frame(ev->aggregate, ev->frame_start[k], ev->frame_end[k], out, out_start + k, heap_owner,
+                                    err))
+            return false;
     return true;
 }
 
 /* ---- values of other rows ----------------------------------------------------------------------- */
 
-/* Copies the argument of ev->rows[k] into out, or NULL where ev->missing[k]. */
-static void gather_values(window_eval *ev, uint32_t n, vector *out, uint32_t out_start) {
-    row_gather(&ev->w->rows, (uint32_t)ev->spec->arg_column, ev->rows, n, out, out_start);
+/* Copies the argument of rows ev->picks[k] into out, or NULL where ev->missing[k]. */
+static bool gather_values(window_eval *ev, uint32_t n, vector *out, uint32_t out_start, chunk *heap_owner,
+                          error *err) {
+    if (!window_partition_gather(&ev->part, (uint32_t)ev->spec->arg_column, ev->picks, n, out, out_start, heap_owner,
+                                 NULL, ev->rows, err))
+        return false;
     for (uint32_t k = 0; k < n; k++)
         if (ev->missing[k]) vector_set_null(out, out_start + k);
+    return true;
 }
 
-static void lag_lead_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start) {
+static bool lag_lead_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start,
+                          chunk *heap_owner, error *err) {
     const window_expr_spec *spec = ev->spec;
     uint64_t count = ev->part.count;
     bool use_default[VECTOR_SIZE];
     for (uint32_t k = 0; k < n; k++) {
         uint64_t i = from + k;
         int64_t offset;
-        ev->rows[k] = row_at(ev, i);
+        ev->picks[k] = i;
         ev->missing[k] = false;
         use_default[k] = false;
         if (!offset_of(ev, i, &offset)) {
@@ -343,20 +425,24 @@ static void lag_lead_rows(window_eval *ev, uint64_t from, uint32_t n, vector *ou
             continue;
         }
         __int128 j = spec->kind == WINDOW_LAG ? (__int128)i - offset : (__int128)i + offset;
-        if (j >= 0 && j < (__int128)count) ev->rows[k] = row_at(ev, (uint64_t)j);
+        if (j >= 0 && j < (__int128)count) ev->picks[k] = (uint64_t)j;
         else if (spec->default_column >= 0) use_default[k] = true;
         else ev->missing[k] = true;
     }
-    gather_values(ev, n, out, out_start);
-    if (spec->default_column < 0) return;
+    if (!gather_values(ev, n, out, out_start, heap_owner, err)) return false;
+    if (spec->default_column < 0) return true;
     for (uint32_t k = 0; k < n; k++) {
         if (!use_default[k]) continue;
-        uint8_t *current = row_at(ev, from + k);
-        row_gather(&ev->w->rows, (uint32_t)spec->default_column, &current, 1, out, out_start + k);
+        uint64_t current = from + k;
+        if (!window_partition_gather(&ev->part, (uint32_t)spec->default_column, &current, 1, out, out_start + k,
+                                     heap_owner, NULL, ev->rows, err))
+            return false;
     }
+    return true;
 }
 
-static void frame_value_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start) {
+static bool frame_value_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start,
+                             chunk *heap_owner, error *err) {
     window_kind kind = ev->spec->kind;
     for (uint32_t k = 0; k < n; k++) {
         uint64_t i = from + k, s, e, pick = 0;
@@ -372,9 +458,9 @@ static void frame_value_rows(window_eval *ev, uint64_t from, uint32_t n, vector 
             if (found) pick = s + (uint64_t)nth - 1;
         }
         ev->missing[k] = !found;
-        ev->rows[k] = row_at(ev, found ? pick : i);
+        ev->picks[k] = found ? pick : i;
     }
-    gather_values(ev, n, out, out_start);
+    return gather_values(ev, n, out, out_start, heap_owner, err);
 }
 
 /* ---- ranks -------------------------------------------------------------------------------------- */
@@ -460,10 +546,10 @@ bool window_eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, u
     case WINDOW_CUME_DIST: rank_rows(ev, from, n, out, out_start); return true;
     case WINDOW_NTILE: return ntile_rows(ev, from, n, out, out_start, err);
     case WINDOW_LAG:
-    case WINDOW_LEAD: lag_lead_rows(ev, from, n, out, out_start); return true;
+    case WINDOW_LEAD: return lag_lead_rows(ev, from, n, out, out_start, heap_owner, err);
     case WINDOW_FIRST_VALUE:
     case WINDOW_LAST_VALUE:
-    case WINDOW_NTH_VALUE: frame_value_rows(ev, from, n, out, out_start); return true;
+    case WINDOW_NTH_VALUE: return frame_value_rows(ev, from, n, out, out_start, heap_owner, err);
     case WINDOW_AGGREGATE: return aggregate_rows(ev, from, n, out, out_start, heap_owner, err);
     }
     return true;

@@ -6,9 +6,23 @@
  * a run of the operator's sorted entries (sort_keys.h) when its input fits in memory, an array of
  * addresses into the blocks of a merge of sorted runs when it spilled (window.c). An evaluator is
  * made once per expression; for each partition the operator calls window_eval_begin, then
- * window_eval_rows over consecutive row ranges from the first row to the last. What an evaluator builds for a partition (segment tree,
- * prefix sums, peer group starts) lives in pool blocks (tag WINDOW) that are reused for the next
- * partition, so only one partition's structures exist at a time.
+ * window_eval_rows over consecutive row ranges from the first row to the last. What an evaluator
+ * builds for a partition (segment tree, prefix sums, peer group starts) lives in pool blocks (tag
+ * WINDOW) that are reused for the next partition, so only one partition's structures exist at a
+ * time.
+ *
+ * A partition larger than memory (window_pages.h) is read through its page cache: evaluators
+ * keep no pointer to a row beyond the next read, take other rows' values by position
+ * (window_partition_gather) and scan peers by comparing neighbours. Ranks, row_number, ntile,
+ * lag/lead, first/last/nth_value and RANGE bounds need nothing more, whatever the frame; whole
+ * and running frames are one state; count/sum/avg of integers and DECIMALs over frames whose bounds
+ * only move forward keep the sums at both bounds (window_aggregate.h); other sliding aggregates
+ * build their prefix sums or segment tree per batch of output rows over the rows that the batch's
+ * frames cover, at most max_span rows. What fails with an Out of Memory error over such a
+ * partition: those other sliding aggregates (min/max, sums of DOUBLEs, ..., and count/sum/avg over
+ * frames with per-row offsets) when the frames of one batch of rows span more than max_span rows,
+ * and GROUPS frames with offsets over more than 4 * max_span peer groups (they index the start of
+ * every group).
  *
  * Algorithms: ranks and peers by one forward scan; frames by moving bounds (ROWS arithmetic,
  * RANGE by two monotone pointers over the order key, GROUPS by the peer group starts);
@@ -19,6 +33,7 @@
 
 #include "execution/sort_keys.h"
 #include "execution/window.h"
+#include "execution/window_pages.h"
 
 /* How the operator's rows look and compare: shared, read-only, by every evaluator. */
 typedef struct window_layout {
@@ -35,20 +50,37 @@ bool window_same_partition(const window_layout *w, const uint8_t *a, const uint8
 /* Whether two rows of one partition are peers (equal order keys). */
 bool window_same_peers(const window_layout *w, const uint8_t *a, const uint8_t *b);
 
-/* One partition of count rows: the address of row i is stored at slots + i * stride (in sorted
- * entries: slots = the first entry's row pointer, stride = the entry width). */
+/* One partition of count rows. In memory, the address of row i is stored at slots + i * stride
+ * (in sorted entries: slots = the first entry's row pointer, stride = the entry width). A
+ * partition larger than memory is in pages (window_pages.h) instead: rows are read through their
+ * cache, and what an evaluator builds over many rows (prefix sums, segment tree) covers only the
+ * rows that the frames of one batch of output rows reach, at most max_span rows. */
 typedef struct window_partition {
     const window_layout *w;
     const uint8_t *slots;
     uint32_t stride;
     uint64_t count;
+    window_pages *pages; /* NULL: in memory */
+    uint64_t max_span;
 } window_partition;
 
-static inline uint8_t *window_partition_row(const window_partition *p, uint64_t i) {
+/* Row i of a partition known to be in memory (hot loops that check once). */
+static inline uint8_t *window_partition_row_in_memory(const window_partition *p, uint64_t i) {
     uint8_t *row;
     memcpy(&row, p->slots + i * p->stride, sizeof row);
     return row;
 }
+
+static inline uint8_t *window_partition_row(const window_partition *p, uint64_t i) {
+    if (__builtin_expect(p->pages != NULL, 0)) return window_pages_row_call(p->pages, i);
+    return window_partition_row_in_memory(p, i);
+}
+
+/* Copies column col of rows idx[k] (k < n) into out rows [out_start, out_start + n); rows is
+ * scratch for n addresses. In memory strings point into the rows; in pages long strings are copied
+ * into heap_owner's heap, or into strings when heap_owner is NULL. */
+bool window_partition_gather(const window_partition *p, uint32_t col, const uint64_t *idx, uint32_t n, vector *out,
+                             uint32_t out_start, chunk *heap_owner, arena *strings, uint8_t **rows, error *err);
 
 /* A pool block that is kept from one partition to the next and grows when one needs more. */
 typedef struct window_scratch {

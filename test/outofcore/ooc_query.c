@@ -48,6 +48,7 @@ static const ooc_query QUERIES[] = {
     {"3", false, NULL, "SELECT count(*), sum(b.amount), max(b.s), max(b.ts) FROM t a JOIN t b ON a.id = b.id", NULL,
      NULL},
     {"4", false, NULL, "SELECT *, row_number() OVER (PARTITION BY k ORDER BY v) AS rn FROM t", NULL, NULL},
+    {"4g", false, NULL, "SELECT *, row_number() OVER (ORDER BY v) AS rn FROM t", NULL, NULL},
     {"5v", false, NULL, "SELECT count(DISTINCT v) FROM t", NULL, NULL},
     {"5s", false, NULL, "SELECT count(DISTINCT s) FROM t", NULL, NULL},
     {"6", true, NULL,

@@ -9,7 +9,7 @@
 # Limits use eider's units (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024).
 set -uo pipefail
 
-build="" rows=10000000 limit=300MB threads=2 queries="0 1 2 3 4 5v 5s 6"
+build="" rows=10000000 limit=300MB threads=2 queries="0 1 2 3 4 4g 5v 5s 6"
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
