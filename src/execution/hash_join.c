@@ -32,11 +32,13 @@
  * Spilling: the join registers a pool budget. When the build rows of all threads would pass it,
  * the build is partitioned: each thread writes its rows into JOIN_SPILL_PARTS partitions chosen by
  * the top bits of their hash, as runs of position-independent blocks (join_spill.h) that the pool may
- * write to temp files; a thread flushes its row store whenever it grows past its share. finalize
+ * write to temp files — the rows stored so far once, then each chunk straight from its vectors
+ * (RIGHT and FULL: a chunk with NULL keys goes through the thread's row store, flushed whenever it
+ * grows past the thread's share). finalize
  * keeps as many partitions in memory as fit in half the budget (their blocks are pinned and linked
  * into a hashed directory); probe rows of those partitions are joined while they stream, the
- * others are written by each thread into probe partitions (handed to the global state by
- * op_finish when the thread's input ends). Then the join is the source of a tail pipeline
+ * others are written by each thread straight into its probe partitions (handed to the global
+ * state by op_finish when the thread's input ends). Then the join is the source of a tail pipeline
  * (executor.h): threads take spilled partitions one at a time, load the build rows into a hash
  * table of their own and stream the partition's probe rows through it. A partition whose build
  * rows would not fit in the thread's share of the budget is split with the next bits of the hash
@@ -174,9 +176,20 @@ static void join_sink_local_destroy(physical_op *op, void *local) {
 static bool spill_global_store(join_global *g, const join_params *p, join_build_local *l, error *err) {
     if (g->rows.row_count == 0) return true;
     if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!join_spill_parts_write_store(l->pool, l->spill, &g->rows, &g->strings, err)) return false;
+    if (!join_spill_parts_write_store(l->spill, &g->rows, &g->strings, err)) return false;
     atomic_fetch_sub(&g->build_bytes, g->store_counted);
     g->store_counted = 0;
+    return true;
+}
+
+/* Moves the thread's stored rows into its partitions. */
+static bool spill_local_store(join_global *g, const join_params *p, join_build_local *l, error *err) {
+    if (l->rows.row_count == 0) return true;
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+    if (!join_spill_parts_write_store(l->spill, &l->rows, &l->strings, err)) return false;
+    atomic_fetch_sub(&g->build_bytes, l->counted);
+    l->counted = 0;
+    l->counted_blocks = 0;
     return true;
 }
 
@@ -205,17 +218,25 @@ static bool build_account(join_global *g, join_params *p, join_build_local *l, u
     if (!atomic_load(&g->spilling) || l->rows.row_count == 0) return true;
     uint64_t share = budget / (4 * (uint64_t)g->threads);
     if (bytes + grow <= share && total + grow <= budget) return true;
-    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!join_spill_parts_write_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
-    atomic_fetch_sub(&g->build_bytes, l->counted);
-    l->counted = 0;
-    l->counted_blocks = 0;
-    return true;
+    return spill_local_store(g, p, l, err);
+}
+
+/* Widens the thread's range of integer keys by the keys of rows sel[k] (k < n). */
+static void track_key_range(join_build_local *l, uint32_t n) {
+    int64_t lo = l->has_keys ? l->key_min : INT64_MAX, hi = l->has_keys ? l->key_max : INT64_MIN;
+    bool wide = wide_key(l->keys[0]);
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t key = integer_key_at(l->keys[0], wide, l->sel[k]);
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    l->key_min = lo, l->key_max = hi, l->has_keys = true;
 }
 
 static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in, error *err) {
     (void)ctx;
     join_params *p = op->params;
+    join_global *g = op->sink_state;
     join_build_local *l = local;
     for (uint32_t j = 0; j < p->key_count; j++) l->keys[j] = &in->columns[p->build_keys[j]];
     /* rows with a NULL key never match: they are not kept, except by RIGHT and FULL, which emit
@@ -227,7 +248,14 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
             else l->null_sel[n_all++] = i;
         }
     if (n_all == 0) return true;
-    if (!build_account(op->sink_state, p, l, n_all, err)) return false;
+    if (p->integer_key && n > 0) track_key_range(l, n);
+    if (atomic_load(&g->spilling) && n_all == n) { /* straight into the thread's partitions */
+        if (!spill_local_store(g, p, l, err)) return false;
+        if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+        key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
+        return join_spill_parts_write_vectors(l->spill, in->columns, NULL, p->build_used, l->sel, n, l->hashes, err);
+    }
+    if (!build_account(g, p, l, n_all, err)) return false;
     key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = l->sel[k];
@@ -245,16 +273,6 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
         uint64_t h = ++l->null_rows * 0x9E3779B97F4A7C15ull;
         memcpy(row, &h, sizeof h);
         row[p->match_offset] = BUILD_NULL_KEY;
-    }
-    if (p->integer_key && n > 0) {
-        int64_t lo = l->has_keys ? l->key_min : INT64_MAX, hi = l->has_keys ? l->key_max : INT64_MIN;
-        bool wide = wide_key(l->keys[0]);
-        for (uint32_t k = 0; k < n; k++) {
-            int64_t key = integer_key_at(l->keys[0], wide, l->sel[k]);
-            lo = key < lo ? key : lo;
-            hi = key > hi ? key : hi;
-        }
-        l->key_min = lo, l->key_max = hi, l->has_keys = true;
     }
     for (uint32_t c = 0; c < p->build_columns; c++)
         if ((!p->build_used || p->build_used[c]) &&
@@ -280,12 +298,7 @@ static bool join_combine(physical_op *op, exec_context *ctx, void *local, error 
         }
     }
     pthread_mutex_unlock(&g->lock);
-    if (ok && spilling && l->rows.row_count > 0) {
-        if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
-        if (!join_spill_parts_write_store(l->pool, l->spill, &l->rows, &l->strings, err)) return false;
-        atomic_fetch_sub(&g->build_bytes, l->counted);
-        l->counted = 0;
-    }
+    if (ok && spilling && !spill_local_store(g, p, l, err)) return false;
     pthread_mutex_lock(&g->lock);
     for (uint32_t i = 0; ok && l->spill && i < JOIN_SPILL_PARTS; i++) {
         join_run_writer_pause(&l->spill->writers[i]);
@@ -314,13 +327,16 @@ static uint64_t array_bytes(uint64_t slots, logical_type t) { return (slots * ty
 
 /* Moves the build rows into the dense arrays (t->dense), unless a key repeats (t->dense stays false
  * and nothing is kept). */
+static inline bool build_stored(const join_params *p, uint32_t c) { return !p->build_used || p->build_used[c]; }
+
 static bool build_dense(const join_params *p, join_global *g, arena *a, error *err) {
     join_table *t = &g->t;
     uint64_t slots = (uint64_t)t->key_max - (uint64_t)t->key_min + 1;
     const row_layout *layout = &p->layout;
     uint64_t bitmap_bytes = (slots + 63) / 64 * 8;
     uint64_t bytes = bitmap_bytes * (1 + p->build_columns + p->keep_build);
-    for (uint32_t c = 0; c < p->build_columns; c++) bytes += array_bytes(slots, layout->types[c]);
+    for (uint32_t c = 0; c < p->build_columns; c++)
+        if (build_stored(p, c)) bytes += array_bytes(slots, layout->types[c]);
     block_handle *h = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err);
     uint64_t **valid = arena_alloc(a, sizeof(uint64_t *) * (p->build_columns + 1), err);
     uint8_t **values = arena_alloc(a, sizeof(uint8_t *) * (p->build_columns + 1), err);
@@ -332,8 +348,8 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
     /* values first (8-byte aligned at the block start), then the bytes */
     uint8_t *at = block_data(h);
     for (uint32_t c = 0; c < p->build_columns; c++) {
-        values[c] = at;
-        at += array_bytes(slots, layout->types[c]);
+        values[c] = build_stored(p, c) ? at : NULL;
+        if (build_stored(p, c)) at += array_bytes(slots, layout->types[c]);
     }
     for (uint32_t c = 0; c < p->build_columns; c++, at += bitmap_bytes) valid[c] = (uint64_t *)at;
     uint64_t *present = (uint64_t *)at;
@@ -350,6 +366,7 @@ static bool build_dense(const join_params *p, join_global *g, arena *a, error *e
             }
             bit_set(present, slot);
             for (uint32_t c = 0; c < p->build_columns; c++) {
+                if (!build_stored(p, c)) continue;
                 size_t size = type_physical_size(layout->types[c]);
                 memcpy(values[c] + slot * size, row + layout->offsets[c], size);
                 if (row_is_valid(layout, row, c)) bit_set(valid[c], slot);
@@ -426,7 +443,7 @@ static bool finalize_spilled(const join_params *p, join_global *g, error *err) {
     g->spilled = true;
     join_spill_parts *s = join_spill_parts_create(g->pool, &p->layout, err);
     if (!s) return false;
-    bool ok = join_spill_parts_write_store(g->pool, s, &g->rows, &g->strings, err);
+    bool ok = join_spill_parts_write_store(s, &g->rows, &g->strings, err);
     join_spill_parts_pause(s);
     for (uint32_t i = 0; ok && i < JOIN_SPILL_PARTS; i++) ok = join_run_move(&g->build_parts[i], &s->runs[i], err);
     join_spill_parts_destroy(g->pool, s);
@@ -688,34 +705,21 @@ void join_dense_emit_unmatched(const join_params *p, const join_table *g, uint64
     out->count = n;
 }
 
-/* Buffers the deferred probe rows of in (l->deferred, their hashes in l->hashes) in the thread's
- * row store; once it passes `share` bytes its rows go into the thread's probe partitions. */
-static bool spill_probe_rows(const join_params *p, join_probe_local *l, const chunk *in, uint32_t n, uint64_t share,
-                             error *err) {
-    const row_layout *pl = &p->probe_layout;
-    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, pl, err))) return false;
-    uint8_t *rows[VECTOR_SIZE];
-    if (!row_store_append(&l->spill_rows, n, rows, err)) return false;
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t i = l->deferred[k];
-        l->out_rows[i] = rows[k];
-        memcpy(rows[k], &l->hashes[i], sizeof(uint64_t));
-    }
-    for (uint32_t c = 0; c < pl->column_count; c++)
-        if (!row_scatter(pl, c, &in->columns[p->probe_cols[c]], l->deferred, n, l->out_rows, &l->spill_strings, err))
-            return false;
-    if (block_list_bytes(&l->spill_rows.blocks) + block_list_bytes(&l->spill_strings.blocks) < share) return true;
-    return join_spill_parts_write_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err);
+/* Writes the deferred probe rows of in (l->deferred, their hashes in l->hashes) into the thread's
+ * probe partitions. */
+static bool spill_probe_rows(const join_params *p, join_probe_local *l, const chunk *in, uint32_t n, error *err) {
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->probe_layout, err))) return false;
+    return join_spill_parts_write_vectors(l->spill, in->columns, p->probe_cols, NULL, l->deferred, n, l->hashes, err);
 }
 
 /* Joins one input chunk against table g (l->phase PROBE_START: a new chunk). resident: see
  * join_probe_begin; deferred rows are written into l's probe partitions. */
 op_result join_probe_chunk(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
-                           chunk *out, const uint64_t *resident, uint64_t share, error *err) {
+                           chunk *out, const uint64_t *resident, error *err) {
     if (g->dense) return join_execute_dense(p, g, l, in, out);
     if (l->phase == PROBE_START) {
         uint32_t n_deferred = join_probe_begin(p, g, l, in, resident);
-        if (n_deferred && !spill_probe_rows(p, l, in, n_deferred, share, err)) return OP_ERROR;
+        if (n_deferred && !spill_probe_rows(p, l, in, n_deferred, err)) return OP_ERROR;
         l->phase = PROBE_MATCHING;
     }
     if (p->type == JOIN_SEMI || p->type == JOIN_ANTI) return join_execute_semi_anti(p, g, l, in, out);
@@ -762,8 +766,7 @@ static op_result join_execute(physical_op *op, exec_context *ctx, void *local, c
     (void)ctx;
     join_params *p = op->params;
     join_global *g = op->sink_state;
-    uint64_t share = g->spilled ? pool_budget_bytes(&g->budget) / (4 * (uint64_t)g->threads) : 0;
-    return join_probe_chunk(p, &g->t, local, in, out, g->spilled ? &g->resident : NULL, share, err);
+    return join_probe_chunk(p, &g->t, local, in, out, g->spilled ? &g->resident : NULL, err);
 }
 
 join_probe_local *join_probe_local_create(const join_params *p, buffer_pool *pool, error *err) {
@@ -774,16 +777,12 @@ join_probe_local *join_probe_local_create(const join_params *p, buffer_pool *poo
     }
     l->pool = pool;
     l->phase = PROBE_START;
-    row_store_init(&l->spill_rows, &p->probe_layout, pool, TAG_HASH_TABLE);
-    string_heap_init(&l->spill_strings, pool, TAG_HASH_TABLE);
     return l;
 }
 
 void join_probe_local_destroy(join_probe_local *l) {
     if (!l) return;
     join_spill_parts_destroy(l->pool, l->spill);
-    row_store_free(&l->spill_rows);
-    string_heap_free(&l->spill_strings);
     pool_free(l->pool, l);
 }
 
@@ -802,7 +801,6 @@ static bool join_op_finish(physical_op *op, exec_context *ctx, void *local, erro
     join_global *g = op->sink_state;
     join_probe_local *l = local;
     if (!l->spill) return true;
-    if (!join_spill_parts_write_store(l->pool, l->spill, &l->spill_rows, &l->spill_strings, err)) return false;
     join_spill_parts_pause(l->spill);
     pthread_mutex_lock(&g->lock);
     bool ok = true;
@@ -834,6 +832,17 @@ static void join_destroy(physical_op *op) {
     op->sink_state = NULL;
 }
 
+/* The layout of the build rows: the build columns kept (p->build_used), and for RIGHT and FULL
+ * the match byte (in the padding after the validity bytes, or a byte more). */
+static bool init_build_layout(join_params *p, arena *a, const logical_type *types, error *err) {
+    if (!row_layout_init_stored(&p->layout, a, types, p->build_columns, p->build_used, JOIN_HEADER, 0, err))
+        return false;
+    if (!p->keep_build) return true;
+    p->match_offset = p->layout.validity_offset + p->layout.column_count;
+    return p->match_offset < p->layout.width ||
+           row_layout_init_stored(&p->layout, a, types, p->build_columns, p->build_used, JOIN_HEADER, 1, err);
+}
+
 /* The probe side must produce the read probe columns and the keys; the build side the read build
  * columns and the keys (the others are not stored in the rows). */
 static bool join_prune(physical_op *op, arena *a, const bool *used, error *err) {
@@ -848,6 +857,7 @@ static bool join_prune(physical_op *op, arena *a, const bool *used, error *err) 
     for (uint32_t j = 0; j < p->key_count; j++) probe[p->probe_keys[j]] = build[p->build_keys[j]] = true;
     p->used = used;
     p->build_used = build;
+    if (!init_build_layout(p, a, op->children[1]->types, err)) return false;
     return physical_prune(op->children[0], a, probe, err) && physical_prune(op->children[1], a, build, err);
 }
 
@@ -884,6 +894,7 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
     logical_type *types = arena_alloc(a, sizeof(logical_type) * (n + 1), err);
     join_params *p = arena_alloc(a, sizeof *p, err);
     if (!types || !p) return NULL;
+    memset(p, 0, sizeof *p);
     memcpy(types, probe->types, sizeof(logical_type) * probe->column_count);
     if (with_build) memcpy(types + probe->column_count, build->types, sizeof(logical_type) * build->column_count);
     physical_op *op = physical_op_create(a, &hash_join_vtable, types, n, err);
@@ -904,13 +915,7 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
     }
     p->keep_probe = type == JOIN_LEFT || type == JOIN_FULL;
     p->keep_build = type == JOIN_RIGHT || type == JOIN_FULL;
-    if (!row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 0, err)) return NULL;
-    if (p->keep_build) { /* the match byte: in the padding after the validity bytes, or a byte more */
-        p->match_offset = p->layout.validity_offset + p->layout.column_count;
-        if (p->match_offset == p->layout.width &&
-            !row_layout_init(&p->layout, a, build->types, build->column_count, JOIN_HEADER, 1, err))
-            return NULL;
-    }
+    if (!init_build_layout(p, a, build->types, err)) return NULL;
     op->params = p;
     op->children[0] = probe;
     op->children[1] = build;

@@ -102,8 +102,6 @@ typedef struct join_probe_local {
     probe_phase phase;
     uint32_t n_active;
     join_spill_parts *spill; /* probe rows of spilled partitions (NULL until one comes) */
-    row_store spill_rows;    /* probe rows of spilled partitions not yet written into them */
-    string_heap spill_strings;
     uint64_t hashes[VECTOR_SIZE];
     uint64_t slots[VECTOR_SIZE]; /* directory slot of each probe row (NO_SLOT: none) */
     uint8_t *ptrs[VECTOR_SIZE];  /* current chain position of each probe row */
@@ -169,10 +167,9 @@ void join_probe_advance(join_probe_local *l, bool drop_found);
 void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_start, const uint32_t *sel,
                uint8_t *const *rows, uint32_t n, bool with_build);
 /* Joins one input chunk against table g (l->phase PROBE_START: a new chunk). resident: see
- * join_probe_begin; deferred rows are written into l's probe partitions, which are flushed once
- * they pass `share` bytes. */
+ * join_probe_begin; deferred rows are written into l's probe partitions. */
 op_result join_probe_chunk(const join_params *p, const join_table *g, join_probe_local *l, const chunk *in,
-                           chunk *out, const uint64_t *resident, uint64_t share, error *err);
+                           chunk *out, const uint64_t *resident, error *err);
 
 /* Dense mode, RIGHT and FULL: writes into out the build rows of slots [*pos, end) that no probe
  * row matched, up to VECTOR_SIZE of them, with NULL probe columns; advances *pos. */

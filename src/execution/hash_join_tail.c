@@ -211,15 +211,14 @@ void join_source_local_destroy(physical_op *op, void *local) {
 static uint64_t task_bytes(const join_task *t) { return join_run_bytes(&t->build) + directory_bytes(t->build.rows); }
 
 /* Writes every row of run into s at the given level, freeing the run's blocks as it goes. */
-static bool split_run(const row_layout *layout, buffer_pool *pool, join_run *run, join_spill_parts *s, uint32_t level,
-                      error *err) {
+static bool split_run(const row_layout *layout, join_run *run, join_spill_parts *s, uint32_t level, error *err) {
     for (uint32_t b = 0; b < run->blocks.count; b++) {
         uint8_t *data = join_run_pin(layout, run, b, err);
         if (!data) {
             if (error_is_set(err)) return false;
             continue;
         }
-        bool ok = join_spill_parts_write_block(pool, s, data, run->blocks.entries[b].used, layout->width, level, err);
+        bool ok = join_spill_parts_write_block(s, data, run->blocks.entries[b].used, layout->width, level, err);
         join_run_free_block(run, b);
         if (!ok) return false;
     }
@@ -235,8 +234,8 @@ static bool split_task(const join_params *p, join_global *g, join_tail_local *l,
     for (int k = 0; k < 2; k++)
         if (!l->split[k] && !(l->split[k] = join_spill_parts_create(l->pool, k ? &p->probe_layout : &p->layout, err)))
             return false;
-    if (!split_run(&p->layout, l->pool, &t->build, l->split[0], level, err) ||
-        !split_run(&p->probe_layout, l->pool, &t->probe, l->split[1], level, err))
+    if (!split_run(&p->layout, &t->build, l->split[0], level, err) ||
+        !split_run(&p->probe_layout, &t->probe, l->split[1], level, err))
         return false;
     join_spill_parts_pause(l->split[0]);
     join_spill_parts_pause(l->split[1]);
@@ -360,7 +359,7 @@ static bool pass_probe(const join_params *p, join_tail_local *l, chunk *out, err
         l->pending = false;
         return true;
     }
-    op_result r = join_probe_chunk(&l->inner, &l->table, l->probe, l->in, out, NULL, 0, err);
+    op_result r = join_probe_chunk(&l->inner, &l->table, l->probe, l->in, out, NULL, err);
     if (r == OP_ERROR) return false;
     l->pending = r == OP_HAVE_MORE_OUTPUT;
     if (l->pending || !p->keep_probe) return true;
@@ -384,7 +383,7 @@ bool join_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, 
             if (l->passes) {
                 if (!pass_probe(p, l, out, err)) return false;
             } else {
-                op_result r = join_probe_chunk(p, &l->table, l->probe, l->in, out, NULL, 0, err);
+                op_result r = join_probe_chunk(p, &l->table, l->probe, l->in, out, NULL, err);
                 if (r == OP_ERROR) return false;
                 l->pending = r == OP_HAVE_MORE_OUTPUT;
             }

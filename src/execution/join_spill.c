@@ -120,78 +120,117 @@ void join_spill_parts_destroy(buffer_pool *pool, join_spill_parts *s) {
     if (!s) return;
     join_spill_parts_pause(s);
     for (uint32_t i = 0; i < JOIN_SPILL_PARTS; i++) join_run_free(&s->runs[i]);
-    if (s->part_of) pool_free(pool, s->part_of);
     pool_free(pool, s);
 }
 
-/* Writes rows[k] (k < n; the first 8 bytes of a row are its hash) into the partitions of `level`,
- * one partition at a time so that one block is pinned at a time. */
-bool join_spill_parts_write_rows(buffer_pool *pool, join_spill_parts *s, uint8_t *const *rows, uint64_t n,
-                                 uint32_t level, error *err) {
-    if (n == 0) return true;
-    if (n > s->part_of_capacity) {
-        uint8_t *grown = pool_realloc(pool, s->part_of, n);
-        if (!grown) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate join spill state");
-        s->part_of = grown;
-        s->part_of_capacity = n;
-    }
-    uint64_t counts[JOIN_SPILL_PARTS] = {0};
-    for (uint64_t r = 0; r < n; r++) counts[s->part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r]), level)]++;
+/* Writes rows[k] (k < n <= JOIN_SPILL_BATCH; the first 8 bytes of a row are its hash) into the
+ * partitions of `level`, grouped by partition so that one block is pinned at a time. */
+static bool write_batch(join_spill_parts *s, uint8_t *const *rows, uint32_t n, uint32_t level, error *err) {
+    uint32_t start[JOIN_SPILL_PARTS + 1] = {0};
+    uint8_t part_of[JOIN_SPILL_BATCH];
+    for (uint32_t r = 0; r < n; r++) start[(part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r]), level)) + 1]++;
+    for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) start[part + 1] += start[part];
+    uint32_t fill[JOIN_SPILL_PARTS];
+    memcpy(fill, start, sizeof fill);
+    for (uint32_t r = 0; r < n; r++) s->order[fill[part_of[r]]++] = r;
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
-        if (!counts[part]) continue;
+        if (start[part] == start[part + 1]) continue;
         join_run_writer *w = &s->writers[part];
         bool ok = true;
-        for (uint64_t r = 0; ok && r < n; r++)
-            if (s->part_of[r] == part) ok = join_run_write_row(w, rows[r], err);
+        for (uint32_t k = start[part]; ok && k < start[part + 1]; k++) ok = join_run_write_row(w, rows[s->order[k]], err);
         join_run_writer_pause(w);
         if (!ok) return false;
     }
     return true;
 }
 
-/* Rows of a block, as addresses (one block's rows at a time). */
-bool join_spill_parts_write_block(buffer_pool *pool, join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width,
-                                  uint32_t level, error *err) {
-    uint8_t *rows[1024];
-    for (uint64_t done = 0; done < n;) {
-        uint64_t m = n - done < 1024 ? n - done : 1024;
-        for (uint64_t r = 0; r < m; r++) rows[r] = data + (done + r) * width;
-        if (!join_spill_parts_write_rows(pool, s, rows, m, level, err)) return false;
-        done += m;
+bool join_spill_parts_write_block(join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width, uint32_t level,
+                                  error *err) {
+    uint8_t *rows[JOIN_SPILL_BATCH];
+    for (uint64_t done = 0; done < n; done += JOIN_SPILL_BATCH) {
+        uint32_t m = n - done < JOIN_SPILL_BATCH ? (uint32_t)(n - done) : JOIN_SPILL_BATCH;
+        for (uint32_t r = 0; r < m; r++) rows[r] = data + (done + r) * width;
+        if (!write_batch(s, rows, m, level, err)) return false;
     }
     return true;
 }
 
-/* Moves the rows of a row store (and their strings) into the level-0 partitions: one partition
- * at a time over the whole store, so each partition's block is pinned once per call. */
-bool join_spill_parts_write_store(buffer_pool *pool, join_spill_parts *s, row_store *rows, string_heap *strings,
-                                  error *err) {
-    uint32_t width = rows->layout->width;
-    uint64_t n = rows->row_count;
-    if (n > s->part_of_capacity) {
-        uint8_t *grown = pool_realloc(pool, s->part_of, n);
-        if (!grown) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate join spill state");
-        s->part_of = grown;
-        s->part_of_capacity = n;
+/* Bytes a row of the chunk takes in a block: its width and its long strings. */
+static size_t vector_row_bytes(const row_layout *l, const vector *columns, const uint32_t *column_of,
+                               const bool *stored, uint32_t i) {
+    size_t bytes = l->width;
+    for (uint32_t k = 0; k < l->string_count; k++) {
+        uint32_t c = l->string_columns[k];
+        if (!stored || stored[c]) bytes += vector_long_string_bytes(&columns[column_of ? column_of[c] : c], i);
     }
-    uint64_t counts[JOIN_SPILL_PARTS] = {0}, at = 0;
-    for (uint32_t b = 0; b < rows->blocks.count; b++) {
-        block_entry *e = &rows->blocks.entries[b];
-        for (uint64_t r = 0; r < e->used; r++, at++)
-            counts[s->part_of[at] = (uint8_t)join_spill_part(join_row_hash(e->data + r * width), 0)]++;
+    return bytes;
+}
+
+/* Writes input rows order[from, to) of the chunk into the writer's pinned block, which has room. */
+static void fill_block(join_run_writer *w, uint8_t **row_at, const vector *columns, const uint32_t *column_of,
+                       const bool *stored, const uint32_t *order, uint32_t from, uint32_t to, const uint64_t *hashes) {
+    const row_layout *l = w->layout;
+    for (uint32_t k = from; k < to; k++) {
+        uint32_t i = order[k];
+        row_at[i] = w->data + w->rows_end;
+        memcpy(row_at[i], &hashes[i], sizeof(uint64_t));
+        w->rows_end += l->width;
     }
+    for (uint32_t c = 0; c < l->column_count; c++) {
+        if (stored && !stored[c]) continue;
+        const vector *v = &columns[column_of ? column_of[c] : c];
+        if (l->types[c].id == TYPE_VARCHAR)
+            row_scatter_strings_to_block(l, c, v, order + from, to - from, row_at, w->data, &w->strings_start);
+        else
+            row_scatter(l, c, v, order + from, to - from, row_at, NULL, NULL);
+    }
+    w->run->blocks.entries[w->index].used += to - from;
+    w->run->rows += to - from;
+}
+
+bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, const uint32_t *column_of,
+                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint64_t *hashes,
+                                    error *err) {
+    const row_layout *l = s->writers[0].layout;
+    uint32_t start[JOIN_SPILL_PARTS + 1] = {0};
+    uint8_t part_of[JOIN_SPILL_BATCH];
+    for (uint32_t k = 0; k < n; k++) start[(part_of[k] = (uint8_t)join_spill_part(hashes[sel[k]], 0)) + 1]++;
+    for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) start[part + 1] += start[part];
+    uint32_t fill[JOIN_SPILL_PARTS];
+    memcpy(fill, start, sizeof fill);
+    for (uint32_t k = 0; k < n; k++) s->order[fill[part_of[k]]++] = sel[k];
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
-        if (!counts[part]) continue;
         join_run_writer *w = &s->writers[part];
-        bool ok = true;
-        at = 0;
-        for (uint32_t b = 0; ok && b < rows->blocks.count; b++) {
-            block_entry *e = &rows->blocks.entries[b];
-            for (uint64_t r = 0; ok && r < e->used; r++, at++)
-                if (s->part_of[at] == part) ok = join_run_write_row(w, e->data + r * width, err);
+        for (uint32_t k = start[part]; k < start[part + 1];) {
+            /* the rows that fit in the block being filled */
+            size_t room = w->block ? w->strings_start - w->rows_end : 0, need = 0;
+            uint32_t to = k;
+            for (; to < start[part + 1]; to++) {
+                size_t bytes = vector_row_bytes(l, columns, column_of, stored, s->order[to]);
+                if (need + bytes > room) break;
+                need += bytes;
+            }
+            if (to == k) { /* not even the next row: a new block */
+                if (!writer_new_block(w, vector_row_bytes(l, columns, column_of, stored, s->order[k]), err))
+                    return false;
+                continue;
+            }
+            if (!w->data && !(w->data = block_pin(w->block, err))) return false;
+            fill_block(w, s->row_at, columns, column_of, stored, s->order, k, to, hashes);
+            k = to;
         }
         join_run_writer_pause(w);
-        if (!ok) return false;
+    }
+    return true;
+}
+
+/* Moves the rows of a row store (and their strings) into the level-0 partitions, block by block:
+ * the rows of one block are still in cache while they are spread over the partitions. */
+bool join_spill_parts_write_store(join_spill_parts *s, row_store *rows, string_heap *strings, error *err) {
+    uint32_t width = rows->layout->width;
+    for (uint32_t b = 0; b < rows->blocks.count; b++) {
+        block_entry *e = &rows->blocks.entries[b];
+        if (!join_spill_parts_write_block(s, e->data, e->used, width, 0, err)) return false;
     }
     row_store_free(rows);
     string_heap_free(strings);

@@ -69,7 +69,7 @@ void join_run_free_block(join_run *r, uint32_t i);
 
 /* ---- partitioned writers -------------------------------------------------------------------- */
 
-#define JOIN_SPILL_BITS 5
+#define JOIN_SPILL_BITS 6
 #define JOIN_SPILL_PARTS (1u << JOIN_SPILL_BITS)
 
 /* The hash a join row starts with. */
@@ -84,12 +84,14 @@ static inline uint32_t join_spill_part(uint64_t hash, uint32_t level) {
     return (uint32_t)(hash >> (64 - JOIN_SPILL_BITS * (level + 1))) & (JOIN_SPILL_PARTS - 1);
 }
 
+#define JOIN_SPILL_BATCH VECTOR_SIZE /* rows grouped by partition at a time */
+
 /* Writers into JOIN_SPILL_PARTS runs, and scratch to group rows by partition. */
 typedef struct join_spill_parts {
     join_run runs[JOIN_SPILL_PARTS];
     join_run_writer writers[JOIN_SPILL_PARTS];
-    uint8_t *part_of; /* pool_malloc'ed: the partition of each row being written */
-    uint64_t part_of_capacity;
+    uint32_t order[JOIN_SPILL_BATCH];   /* scratch: a batch's rows grouped by partition */
+    uint8_t *row_at[JOIN_SPILL_BATCH]; /* scratch: where each input row of a chunk goes */
 } join_spill_parts;
 
 /* Empty runs with paused writers (NULL + err on failure). */
@@ -98,16 +100,18 @@ join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *l
 void join_spill_parts_pause(join_spill_parts *s);
 /* Frees the runs that are still in s, and s (which may be NULL). */
 void join_spill_parts_destroy(buffer_pool *pool, join_spill_parts *s);
-/* Writes rows[k] (k < n) into the partitions of `level`, one partition at a time so that one block
- * is pinned at a time. */
-bool join_spill_parts_write_rows(buffer_pool *pool, join_spill_parts *s, uint8_t *const *rows, uint64_t n,
-                                 uint32_t level, error *err);
-/* The same for the n rows of width `width` at data (one block's rows). */
-bool join_spill_parts_write_block(buffer_pool *pool, join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width,
-                                  uint32_t level, error *err);
-/* Moves every row of a row store (and its strings) into the level-0 partitions, one partition at a
- * time over the whole store; frees the store's blocks and the heap's. */
-bool join_spill_parts_write_store(buffer_pool *pool, join_spill_parts *s, row_store *rows, string_heap *strings,
+/* Writes the n rows of width `width` at data (one block's rows) into the partitions of `level`,
+ * grouped by partition in batches so that one block is pinned at a time. */
+bool join_spill_parts_write_block(join_spill_parts *s, uint8_t *data, uint64_t n, uint32_t width, uint32_t level,
                                   error *err);
+/* Writes rows of a chunk straight into the level-0 partitions, as rows of layout: for i = sel[k]
+ * (k < n), column c of the row is columns[column_of ? column_of[c] : c] row i, or NULL when
+ * stored is given and stored[c] is false; the row's hash is hashes[i]. */
+bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, const uint32_t *column_of,
+                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint64_t *hashes,
+                                    error *err);
+/* Moves every row of a row store (and its strings) into the level-0 partitions, block by block;
+ * frees the store's blocks and the heap's. */
+bool join_spill_parts_write_store(join_spill_parts *s, row_store *rows, string_heap *strings, error *err);
 
 #endif

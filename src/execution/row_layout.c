@@ -128,6 +128,11 @@ static uint32_t align8(uint64_t x) { return (uint32_t)((x + 7) & ~(uint64_t)7); 
 
 bool row_layout_init(row_layout *l, arena *a, const logical_type *types, uint32_t count, uint32_t header,
                      uint32_t extra, error *err) {
+    return row_layout_init_stored(l, a, types, count, NULL, header, extra, err);
+}
+
+bool row_layout_init_stored(row_layout *l, arena *a, const logical_type *types, uint32_t count, const bool *stored,
+                            uint32_t header, uint32_t extra, error *err) {
     memset(l, 0, sizeof *l);
     l->column_count = count;
     if (count) {
@@ -135,12 +140,14 @@ bool row_layout_init(row_layout *l, arena *a, const logical_type *types, uint32_
         l->offsets = arena_alloc(a, sizeof(uint32_t) * count, err);
         if (!l->types || !l->offsets) return false;
         memcpy(l->types, types, sizeof(logical_type) * count);
-        for (uint32_t c = 0; c < count; c++) l->string_count += types[c].id == TYPE_VARCHAR;
+        for (uint32_t c = 0; c < count; c++) l->string_count += types[c].id == TYPE_VARCHAR && (!stored || stored[c]);
         if (l->string_count && !(l->string_columns = arena_alloc(a, sizeof(uint32_t) * l->string_count, err)))
             return false;
     }
     uint64_t off = align8(header);
     for (uint32_t c = 0, s = 0; c < count; c++) {
+        l->offsets[c] = 0; /* a column not stored: never read, its validity byte stays 0 */
+        if (stored && !stored[c]) continue;
         l->offsets[c] = (uint32_t)off;
         off += align8(type_physical_size(types[c]));
         if (types[c].id == TYPE_VARCHAR) l->string_columns[s++] = c;
@@ -399,6 +406,25 @@ void row_copy_to_block(const row_layout *l, uint8_t *data, uint8_t *dst, const u
         memcpy(data + *strings_start, s.value.pointer.ptr, s.length);
         s.value.pointer.ptr = (const char *)(uintptr_t)*strings_start;
         memcpy(dst + l->offsets[c], &s, sizeof s);
+    }
+}
+
+void row_scatter_strings_to_block(const row_layout *l, uint32_t col, const vector *v, const uint32_t *sel, uint32_t n,
+                                  uint8_t *const *rows, uint8_t *data, size_t *strings_start) {
+    uint32_t off = l->offsets[col], voff = l->validity_offset + col;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = ROW_IDX(k);
+        string_t s = ((const string_t *)v->data)[i];
+        bool valid = vector_is_valid(v, i);
+        if (!valid) {
+            memset(&s, 0, sizeof s);
+        } else if (s.length > STRING_INLINE_LENGTH) {
+            *strings_start -= s.length;
+            memcpy(data + *strings_start, s.value.pointer.ptr, s.length);
+            s.value.pointer.ptr = (const char *)(uintptr_t)*strings_start;
+        }
+        memcpy(rows[i] + off, &s, sizeof s);
+        rows[i][voff] = valid;
     }
 }
 

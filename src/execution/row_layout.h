@@ -76,6 +76,10 @@ typedef struct row_layout {
  * arrays are allocated in arena a. */
 bool row_layout_init(row_layout *l, arena *a, const logical_type *types, uint32_t count, uint32_t header,
                      uint32_t extra, error *err);
+/* The same, where only the columns with stored[c] take room in the row (stored NULL: all). The
+ * others must never be written or read (their validity byte, always 0, says NULL). */
+bool row_layout_init_stored(row_layout *l, arena *a, const logical_type *types, uint32_t count, const bool *stored,
+                            uint32_t header, uint32_t extra, error *err);
 
 static inline bool row_is_valid(const row_layout *l, const uint8_t *row, uint32_t col) {
     return row[l->validity_offset + col] != 0;
@@ -140,6 +144,15 @@ size_t row_long_string_bytes(const row_layout *l, const uint8_t *row);
 /* Copies row to dst, a row slot of the block at data, and its long strings just below
  * *strings_start (which moves down by their size), storing offsets in place of pointers. */
 void row_copy_to_block(const row_layout *l, uint8_t *data, uint8_t *dst, const uint8_t *row, size_t *strings_start);
+/* Bytes of the long string at row i of VARCHAR vector v (0 when it is NULL or inline). */
+static inline size_t vector_long_string_bytes(const vector *v, uint32_t i) {
+    const string_t *s = (const string_t *)v->data + i;
+    return s->length > STRING_INLINE_LENGTH && vector_is_valid(v, i) ? s->length : 0;
+}
+/* row_scatter of a VARCHAR column into rows of the block at data: a long string's bytes go just
+ * below *strings_start (which moves down by their size) and the row holds their offset. */
+void row_scatter_strings_to_block(const row_layout *l, uint32_t col, const vector *v, const uint32_t *sel, uint32_t n,
+                                  uint8_t *const *rows, uint8_t *data, size_t *strings_start);
 /* Turns the long strings' offsets of the first `rows` rows of the block at data into pointers into
  * the block (to_pointers), or pointers back into offsets. */
 void row_block_swizzle(const row_layout *l, uint8_t *data, uint64_t rows, bool to_pointers);
