@@ -34,6 +34,7 @@ typedef struct agg_params {
     uint32_t *group_columns;
     uint32_t aggregate_count;
     aggregate_spec *aggregates;
+    uint32_t *output_columns;      /* the output column of each aggregate */
     aggregate_function *functions; /* aggregates[a].fn, contiguous, for the shape */
     uint32_t *state_offsets;
     group_shape main_shape;
@@ -650,7 +651,7 @@ static bool agg_emit_rows(const agg_params *p, agg_source_local *l, uint32_t n, 
     aggregate_context actx = {l->strings, err};
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         const aggregate_function *fn = &p->functions[a];
-        vector *v = &out->columns[p->group_count + a];
+        vector *v = &out->columns[p->output_columns[a]];
         uint32_t off = p->state_offsets[a];
         for (uint32_t k = 0; k < n; k++) {
             if (!fn->finalize(l->rows[k] + off, v, k, out, &actx)) {
@@ -772,8 +773,77 @@ static void agg_destroy(physical_op *op) {
     op->source_state = NULL;
 }
 
+/* The row layouts of the aggregate: the groups (hash, keys of key_types, then the states of
+ * p->aggregates) and, per DISTINCT aggregate, its (group, argument) pairs. */
+static bool agg_init_shapes(agg_params *p, arena *a, const logical_type *in_types, const logical_type *key_types,
+                            error *err) {
+    uint32_t group_count = p->group_count, aggregate_count = p->aggregate_count;
+    const aggregate_spec *aggregates = p->aggregates;
+    /* states are 16-byte aligned (a state may hold an __int128): rows are a multiple of 16 bytes
+     * and blocks are page aligned */
+    uint64_t state_bytes = 0;
+    p->has_distinct = false;
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        p->functions[i] = aggregates[i].fn;
+        if (aggregates[i].distinct) p->has_distinct = true;
+        state_bytes += (aggregates[i].fn.state_size + 15) & ~15u;
+    }
+    p->can_spill = group_count > 0 || p->has_distinct;
+    memset(&p->main_shape, 0, sizeof p->main_shape);
+    if (!row_layout_init(&p->main_shape.layout, a, key_types, group_count, sizeof(uint64_t),
+                         (uint32_t)state_bytes + (aggregate_count ? 8 : 0), err))
+        return false;
+    row_layout *ml = &p->main_shape.layout;
+    uint32_t off = (ml->extra_offset + 15) & ~15u;
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        p->state_offsets[i] = off;
+        off += (aggregates[i].fn.state_size + 15) & ~15u;
+    }
+    if (aggregate_count) ml->width = (ml->width + 15) & ~15u;
+    p->main_shape.functions = p->functions;
+    p->main_shape.state_offsets = p->state_offsets;
+    p->main_shape.function_count = aggregate_count;
+
+    logical_type *dtypes = arena_alloc(a, sizeof(logical_type) * (group_count + 1), err);
+    if (!dtypes) return false;
+    memcpy(dtypes, key_types, sizeof(logical_type) * group_count);
+    for (uint32_t i = 0; i < aggregate_count; i++) {
+        group_shape *ds = &p->distinct_shapes[i];
+        memset(ds, 0, sizeof *ds);
+        uint32_t cols = group_count;
+        if (aggregates[i].distinct) dtypes[cols++] = in_types[aggregates[i].arg_column];
+        if (!row_layout_init(&ds->layout, a, dtypes, cols, sizeof(uint64_t), 0, err)) return false;
+    }
+    return true;
+}
+
+/* With GROUP BY, aggregates nobody reads are dropped (DISTINCT ones apart); the child then only
+ * has to produce the group keys and the kept aggregates' arguments. */
+static bool agg_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    agg_params *p = op->params;
+    physical_op *child = op->children[0];
+    if (!used || p->group_count == 0) return physical_prune(child, a, NULL, err);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < p->aggregate_count; i++) {
+        if (!used[p->output_columns[i]] && !p->aggregates[i].distinct) continue;
+        p->aggregates[kept] = p->aggregates[i];
+        p->output_columns[kept++] = p->output_columns[i];
+    }
+    if (kept < p->aggregate_count) {
+        p->aggregate_count = kept;
+        if (!agg_init_shapes(p, a, child->types, op->types, err)) return false;
+    }
+    bool *needed = physical_used_mask(a, child->column_count, err);
+    if (!needed) return false;
+    for (uint32_t j = 0; j < p->group_count; j++) needed[p->group_columns[j]] = true;
+    for (uint32_t i = 0; i < p->aggregate_count; i++)
+        if (p->aggregates[i].arg_column >= 0) needed[p->aggregates[i].arg_column] = true;
+    return physical_prune(child, a, needed, err);
+}
+
 static const physical_op_vtable hash_aggregate_vtable = {
     .name = "HASH_GROUP_BY",
+    .prune = agg_prune,
     .source_init = agg_source_init,
     .source_local_init = agg_source_local_init,
     .get_data = agg_get_data,
@@ -804,6 +874,7 @@ physical_op *hash_aggregate_create(arena *a, physical_op *child, const uint32_t 
     logical_type *types = arena_alloc(a, sizeof(logical_type) * (out_count + 1), err);
     agg_params *p = arena_alloc(a, sizeof *p, err);
     if (!types || !p) return NULL;
+    memset(p, 0, sizeof *p);
     for (uint32_t j = 0; j < group_count; j++) types[j] = in_types[group_columns[j]];
     for (uint32_t i = 0; i < aggregate_count; i++) types[group_count + i] = aggregates[i].fn.result_type;
     physical_op *op = physical_op_create(a, &hash_aggregate_vtable, types, out_count, err);
@@ -816,44 +887,15 @@ physical_op *hash_aggregate_create(arena *a, physical_op *child, const uint32_t 
     p->functions = arena_alloc(a, sizeof(aggregate_function) * (aggregate_count + 1), err);
     p->state_offsets = arena_alloc(a, sizeof(uint32_t) * (aggregate_count + 1), err);
     p->distinct_shapes = arena_alloc(a, sizeof(group_shape) * (aggregate_count + 1), err);
-    if (!p->group_columns || !p->aggregates || !p->functions || !p->state_offsets || !p->distinct_shapes) return NULL;
+    p->output_columns = arena_alloc(a, sizeof(uint32_t) * (aggregate_count + 1), err);
+    if (!p->group_columns || !p->aggregates || !p->functions || !p->state_offsets || !p->distinct_shapes ||
+        !p->output_columns)
+        return NULL;
     if (group_count) memcpy(p->group_columns, group_columns, sizeof(uint32_t) * group_count);
     if (aggregate_count) memcpy(p->aggregates, aggregates, sizeof(aggregate_spec) * aggregate_count);
 
-    /* states are 16-byte aligned (a state may hold an __int128): rows are a multiple of 16 bytes
-     * and blocks are page aligned */
-    uint64_t state_bytes = 0;
-    for (uint32_t i = 0; i < aggregate_count; i++) {
-        p->functions[i] = aggregates[i].fn;
-        if (aggregates[i].distinct) p->has_distinct = true;
-        state_bytes += (aggregates[i].fn.state_size + 15) & ~15u;
-    }
-    p->can_spill = group_count > 0 || p->has_distinct;
-    /* group key types come first in the output types */
-    if (!row_layout_init(&p->main_shape.layout, a, types, group_count, sizeof(uint64_t),
-                         (uint32_t)state_bytes + (aggregate_count ? 8 : 0), err))
-        return NULL;
-    row_layout *ml = &p->main_shape.layout;
-    uint32_t off = (ml->extra_offset + 15) & ~15u;
-    for (uint32_t i = 0; i < aggregate_count; i++) {
-        p->state_offsets[i] = off;
-        off += (aggregates[i].fn.state_size + 15) & ~15u;
-    }
-    if (aggregate_count) ml->width = (ml->width + 15) & ~15u;
-    p->main_shape.functions = p->functions;
-    p->main_shape.state_offsets = p->state_offsets;
-    p->main_shape.function_count = aggregate_count;
-
-    logical_type *dtypes = arena_alloc(a, sizeof(logical_type) * (group_count + 1), err);
-    if (!dtypes) return NULL;
-    memcpy(dtypes, types, sizeof(logical_type) * group_count);
-    for (uint32_t i = 0; i < aggregate_count; i++) {
-        group_shape *ds = &p->distinct_shapes[i];
-        memset(ds, 0, sizeof *ds);
-        uint32_t cols = group_count;
-        if (aggregates[i].distinct) dtypes[cols++] = in_types[aggregates[i].arg_column];
-        if (!row_layout_init(&ds->layout, a, dtypes, cols, sizeof(uint64_t), 0, err)) return NULL;
-    }
+    for (uint32_t i = 0; i < aggregate_count; i++) p->output_columns[i] = group_count + i;
+    if (!agg_init_shapes(p, a, in_types, types, err)) return NULL;
     op->params = p;
     op->children[0] = child;
     op->child_count = 1;

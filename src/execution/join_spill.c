@@ -19,7 +19,7 @@ void join_run_free(join_run *r) {
 uint64_t join_run_bytes(const join_run *r) {
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < r->blocks.count; i++)
-        if (r->blocks.entries[i].handle) bytes += block_size(r->blocks.entries[i].handle);
+        if (r->blocks.entries[i].handle) bytes += block_memory(r->blocks.entries[i].handle);
     return bytes;
 }
 

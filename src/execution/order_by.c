@@ -26,7 +26,8 @@
 
 typedef struct order_params {
     sort_layout sort;
-    row_layout layout; /* normalized key as header, then every column */
+    row_layout layout; /* normalized key as header, then the stored columns */
+    const bool *stored; /* columns kept in the rows: read downstream, or sort keys (NULL: all) */
     int64_t limit;
     uint64_t offset;
     uint64_t keep;     /* offset + limit, or UINT64_MAX without a limit */
@@ -127,7 +128,9 @@ static bool order_sink(physical_op *op, exec_context *ctx, void *local, chunk *i
     if (!sort_sink_make_room(&g->sink, &l->store, n, ctx->threads, err)) return false;
     if (!row_store_append(&l->store.rows, n, l->rows, err)) return false;
     for (uint32_t c = 0; c < p->layout.column_count; c++)
-        if (!row_scatter(&p->layout, c, &in->columns[c], NULL, n, l->rows, &l->store.strings, err)) return false;
+        if ((!p->stored || p->stored[c]) &&
+            !row_scatter(&p->layout, c, &in->columns[c], NULL, n, l->rows, &l->store.strings, err))
+            return false;
     sort_normalize(&p->sort, in, n, l->rows);
     if (store_over_budget(p, &l->store)) return store_compact(p, &g->sink, &l->store, l->pool, err);
     return true;
@@ -199,6 +202,12 @@ static void release_retained(order_global *g) {
     g->retained_count = 0;
 }
 
+/* Reads the stored columns of rows[k] (k < n) into out. */
+static void gather_rows(const order_params *p, uint8_t *const *rows, uint32_t n, chunk *out) {
+    for (uint32_t c = 0; c < p->layout.column_count; c++)
+        if (!p->stored || p->stored[c]) row_gather(&p->layout, c, rows, n, &out->columns[c], 0);
+}
+
 /* The next rows of the merge of spilled runs (one reader: the source is OP_SORTED_SOURCE). The
  * blocks the merge moves past stay until the next call, as the chunk's strings point into them. */
 static bool merge_get_data(const order_params *p, order_global *g, order_source_state *st, order_source_local *l,
@@ -221,7 +230,7 @@ static bool merge_get_data(const order_params *p, order_global *g, order_source_
         l->rows[n++] = row;
     }
     atomic_store(&st->next, begin + n);
-    for (uint32_t c = 0; c < p->layout.column_count; c++) row_gather(&p->layout, c, l->rows, n, &out->columns[c], 0);
+    gather_rows(p, l->rows, n, out);
     out->count = n;
     return true;
 }
@@ -248,7 +257,7 @@ static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chun
         l->rows[k] = sort_entry_row(&p->sort, entries + (begin + k) * ew);
         __builtin_prefetch(l->rows[k]); /* rows are read in sort order, i.e. at random */
     }
-    for (uint32_t c = 0; c < p->layout.column_count; c++) row_gather(&p->layout, c, l->rows, n, &out->columns[c], 0);
+    gather_rows(p, l->rows, n, out);
     out->count = n;
     return true;
 }
@@ -268,8 +277,23 @@ static void order_destroy(physical_op *op) {
     op->source_state = NULL;
 }
 
+/* Rows keep only the columns read downstream and the sort keys (which ties may compare). */
+static bool order_prune(physical_op *op, arena *a, const bool *used, error *err) {
+    order_params *p = op->params;
+    if (!used) return physical_prune(op->children[0], a, NULL, err);
+    bool *stored = physical_used_mask(a, op->column_count, err);
+    if (!stored) return false;
+    for (uint32_t c = 0; c < op->column_count; c++) stored[c] = used[c];
+    for (uint32_t j = 0; j < p->sort.key_count; j++) stored[p->sort.keys[j].column] = true;
+    p->stored = stored;
+    if (!row_layout_init_stored(&p->layout, a, op->types, op->column_count, stored, p->sort.key_width, 0, err))
+        return false;
+    return physical_prune(op->children[0], a, stored, err);
+}
+
 static const physical_op_vtable order_by_vtable = {
     .name = "ORDER_BY",
+    .prune = order_prune,
     .flags = OP_SORTED_SOURCE,
     .source_init = order_source_init,
     .source_local_init = order_source_local_init,
@@ -292,6 +316,7 @@ physical_op *order_by_create(arena *a, physical_op *child, const sort_key *keys,
     physical_op *op = physical_op_create(a, &order_by_vtable, child->types, child->column_count, err);
     order_params *p = op ? arena_alloc(a, sizeof *p, err) : NULL;
     if (!p) return NULL;
+    memset(p, 0, sizeof *p);
     if (!sort_layout_init(&p->sort, a, keys, key_count, child->types, err)) return NULL;
     if (!row_layout_init(&p->layout, a, child->types, child->column_count, p->sort.key_width, 0, err)) return NULL;
     p->sort.rows = &p->layout;

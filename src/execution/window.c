@@ -453,6 +453,8 @@ static bool window_prune(physical_op *op, arena *a, const bool *used, error *err
     }
     p->used = out;
     p->stored = stored;
+    if (!row_layout_init_stored(&p->w.rows, a, child->types, p->input_count, stored, p->w.sort.key_width, 0, err))
+        return false;
     return physical_prune(child, a, stored, err);
 }
 
@@ -498,6 +500,7 @@ physical_op *window_create(arena *a, physical_op *child, const uint32_t *partiti
     sort_key *keys = arena_alloc(a, sizeof *keys * (key_count ? key_count : 1), err);
     window_params *p = arena_alloc(a, sizeof *p, err);
     if (!types || !keys || !p) return NULL;
+    memset(p, 0, sizeof *p);
     memcpy(types, child->types, sizeof *types * input);
     for (uint32_t j = 0; j < expr_count; j++) types[input + j] = exprs[j].result_type;
     for (uint32_t k = 0; k < partition_count; k++) keys[k] = (sort_key){partition_columns[k], false, false};

@@ -18,9 +18,9 @@
  * block is simply unmapped; on its next pin a persistent block with a page id is read back
  * through the page reader (pool_persistent.h), any other comes back zero-filled.
  *
- * Free-block cache: memory given back by a standard block (freed or evicted) goes to a small
- * stack of mappings counted under ALLOCATOR instead of munmap, and the next standard block takes
- * it; a block that needs room first evicts into the cache (memory is then reused in place, with
+ * Free-block cache: while a query runs, memory given back by a standard block (freed or evicted)
+ * goes to a small stack of mappings counted under ALLOCATOR instead of munmap, and the next
+ * standard block takes it; the cache is unmapped when the last query ends; a block that needs room first evicts into the cache (memory is then reused in place, with
  * no munmap, TLB shootdown or page faults), any other reservation first unmaps cached blocks.
  */
 #include <stdio.h>
@@ -239,7 +239,9 @@ static bool cache_drop_one(buffer_pool *pool) {
     return true;
 }
 
-void pool_trim(buffer_pool *pool) {
+/* Unmaps the free-block cache: afterwards the pool's count is exactly what its blocks and
+ * reservations hold. */
+static void pool_trim(buffer_pool *pool) {
     while (cache_drop_one(pool)) {
     }
 }

@@ -92,9 +92,6 @@ bool block_was_destroyed(block_handle *block);
 /* Frees the block (pinned or not): its memory is unmapped (or kept in the free-block cache) and
  * its bytes leave its tag at once. */
 void block_free(block_handle *block);
-/* Unmaps the free-block cache: afterwards the pool's count is exactly what its blocks and
- * reservations hold. */
-void pool_trim(buffer_pool *pool);
 /* Brackets a query's execution (the executor calls them): the free-block cache fills only while
  * some query runs, and is trimmed when the last one ends. */
 void pool_query_begin(buffer_pool *pool);
