@@ -123,16 +123,25 @@ void join_spill_parts_destroy(buffer_pool *pool, join_spill_parts *s) {
     pool_free(pool, s);
 }
 
-/* Writes rows[k] (k < n <= JOIN_SPILL_BATCH; the first 8 bytes of a row are its hash) into the
- * partitions of `level`, grouped by partition so that one block is pinned at a time. */
-static bool write_batch(join_spill_parts *s, uint8_t *const *rows, uint32_t n, uint32_t level, error *err) {
-    uint32_t start[JOIN_SPILL_PARTS + 1] = {0};
-    uint8_t part_of[JOIN_SPILL_BATCH];
-    for (uint32_t r = 0; r < n; r++) start[(part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r]), level)) + 1]++;
+/* Counting sort of n items by partition (part_of[k]): order receives ids[k] (ids NULL: k) grouped
+ * by partition, partition p's at order[start[p], start[p + 1]). */
+static void group_by_part(const uint8_t *part_of, const uint32_t *ids, uint32_t n, uint32_t *order,
+                          uint32_t start[JOIN_SPILL_PARTS + 1]) {
+    memset(start, 0, sizeof(uint32_t) * (JOIN_SPILL_PARTS + 1));
+    for (uint32_t k = 0; k < n; k++) start[part_of[k] + 1]++;
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) start[part + 1] += start[part];
     uint32_t fill[JOIN_SPILL_PARTS];
     memcpy(fill, start, sizeof fill);
-    for (uint32_t r = 0; r < n; r++) s->order[fill[part_of[r]]++] = r;
+    for (uint32_t k = 0; k < n; k++) order[fill[part_of[k]]++] = ids ? ids[k] : k;
+}
+
+/* Writes rows[k] (k < n <= JOIN_SPILL_BATCH; the first 8 bytes of a row are its hash) into the
+ * partitions of `level`, grouped by partition so that one block is pinned at a time. */
+static bool write_batch(join_spill_parts *s, uint8_t *const *rows, uint32_t n, uint32_t level, error *err) {
+    uint32_t start[JOIN_SPILL_PARTS + 1];
+    uint8_t part_of[JOIN_SPILL_BATCH];
+    for (uint32_t r = 0; r < n; r++) part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r]), level);
+    group_by_part(part_of, NULL, n, s->order, start);
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
         if (start[part] == start[part + 1]) continue;
         join_run_writer *w = &s->writers[part];
@@ -192,13 +201,10 @@ bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, 
                                     const bool *stored, const uint32_t *sel, uint32_t n, const uint64_t *hashes,
                                     error *err) {
     const row_layout *l = s->writers[0].layout;
-    uint32_t start[JOIN_SPILL_PARTS + 1] = {0};
+    uint32_t start[JOIN_SPILL_PARTS + 1];
     uint8_t part_of[JOIN_SPILL_BATCH];
-    for (uint32_t k = 0; k < n; k++) start[(part_of[k] = (uint8_t)join_spill_part(hashes[sel[k]], 0)) + 1]++;
-    for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) start[part + 1] += start[part];
-    uint32_t fill[JOIN_SPILL_PARTS];
-    memcpy(fill, start, sizeof fill);
-    for (uint32_t k = 0; k < n; k++) s->order[fill[part_of[k]]++] = sel[k];
+    for (uint32_t k = 0; k < n; k++) part_of[k] = (uint8_t)join_spill_part(hashes[sel[k]], 0);
+    group_by_part(part_of, sel, n, s->order, start);
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
         join_run_writer *w = &s->writers[part];
         for (uint32_t k = start[part]; k < start[part + 1];) {
