@@ -7,6 +7,9 @@
 #include <string.h>
 
 #define RECORD_HEADER 16
+/* Rows of a partition gathered before they are written as one record: the lists of all the
+ * partitions fill one standard block. */
+#define PENDING_ROWS (POOL_BLOCK_SIZE / (AGG_SPILL_PARTITIONS * sizeof(uint8_t *)))
 
 struct agg_spill {
     buffer_pool *pool;
@@ -14,7 +17,7 @@ struct agg_spill {
     uint32_t fixed_row;     /* bytes of one group in a record, strings and spilled bytes apart */
     uint32_t sections;      /* sections of a record (each may add up to 7 bytes of padding) */
     block_handle *pending_block; /* only while a table is written */
-    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x VECTOR_SIZE rows waiting to be written */
+    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x PENDING_ROWS rows waiting to be written */
     uint32_t pending_count[AGG_SPILL_PARTITIONS];
     /* while a table is written: per partition, the bytes (fixed and variable) and the rows not
      * written yet, and whether its last block was started by this write */
@@ -205,7 +208,7 @@ static uint64_t write_record(const agg_spill *s, uint8_t *const *rows, uint32_t 
  * else just enough for what is left (at least `record` bytes, one record). */
 static size_t new_block_size(const agg_spill *s, uint32_t p, uint64_t record) {
     uint64_t overhead = RECORD_HEADER + 8 * (uint64_t)s->sections;
-    uint64_t want = s->left_bytes[p] + (s->left_rows[p] + VECTOR_SIZE - 1) / VECTOR_SIZE * overhead;
+    uint64_t want = s->left_bytes[p] + (s->left_rows[p] + PENDING_ROWS - 1) / PENDING_ROWS * overhead;
     if (want < record) want = record;
     if (want >= POOL_BLOCK_SIZE) return record > POOL_BLOCK_SIZE ? (size_t)record : POOL_BLOCK_SIZE;
     return (size_t)((want + 4095) & ~(uint64_t)4095);
@@ -248,7 +251,7 @@ static bool flush_pending(agg_spill *s, agg_partitions *parts, uint32_t p, error
     s->pending_count[p] = 0;
     if (!n) return true;
     parts->rows[p] += n;
-    return write_rows(s, &parts->parts[p], p, s->pending + (size_t)p * VECTOR_SIZE, n, err);
+    return write_rows(s, &parts->parts[p], p, s->pending + (size_t)p * PENDING_ROWS, n, err);
 }
 
 static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
@@ -277,8 +280,8 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
             uint64_t hash;
             memcpy(&hash, row, sizeof hash);
             uint32_t p = partition_of(hash, parts->level);
-            s->pending[(size_t)p * VECTOR_SIZE + s->pending_count[p]++] = row;
-            if (s->pending_count[p] == VECTOR_SIZE && !flush_pending(s, parts, p, err)) return false;
+            s->pending[(size_t)p * PENDING_ROWS + s->pending_count[p]++] = row;
+            if (s->pending_count[p] == PENDING_ROWS && !flush_pending(s, parts, p, err)) return false;
         }
     }
     for (uint32_t p = 0; p < AGG_SPILL_PARTITIONS; p++)
@@ -286,12 +289,12 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
     return true;
 }
 
-/* The row lists (1 MiB) are taken only while writing, so an idle scratch stays small: a thread
- * may hold one per DISTINCT aggregate. */
+/* The row lists (one standard block) are taken only while writing, so an idle scratch stays
+ * small: a thread may hold one per DISTINCT aggregate. */
 bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
     if (t->count == 0) return true;
     s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY,
-                                   (size_t)AGG_SPILL_PARTITIONS * VECTOR_SIZE * sizeof(uint8_t *), err);
+                                   (size_t)AGG_SPILL_PARTITIONS * PENDING_ROWS * sizeof(uint8_t *), err);
     if (!s->pending_block) return false;
     s->pending = block_data(s->pending_block);
     bool ok = write_table(s, t, parts, err);

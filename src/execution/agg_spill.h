@@ -13,7 +13,7 @@
  * (states merged with the functions' combine); a partition whose table would pass the budget is
  * split again with the next hash bits.
  *
- * A record holds up to VECTOR_SIZE groups and never spans blocks:
+ * A record holds up to 512 groups (a partition's rows gathered at a time) and never spans blocks:
  *   header       uint32 rows, uint32 bytes (the whole record, a multiple of 8), 8 bytes zero
  *   hashes       rows x uint64
  *   per key      rows validity bytes; then rows fixed-size values, or for VARCHAR rows uint32

@@ -475,6 +475,7 @@ static void test_partition_module(void) {
     module_init(&h);
     error err;
     error_clear(&err);
+    pool_query_begin(h.pool); /* as the executor does: freed blocks are reused, not unmapped */
     agg_spill *s = agg_spill_create(h.pool, &h.shape, &err);
     agg_partitions *parts = agg_partitions_create(h.pool, 0, &err);
     CHECK(s && parts);
@@ -503,6 +504,7 @@ static void test_partition_module(void) {
     agg_partitions_destroy(parts);
     agg_spill_destroy(s);
     arena_destroy(strings);
+    pool_query_end(h.pool);
     CHECK(pool_tag_used_bytes(h.pool, TAG_HASH_TABLE) == 0, "HASH_TABLE bytes left: %" PRIu64,
           pool_tag_used_bytes(h.pool, TAG_HASH_TABLE));
     arena_destroy(h.arena);
