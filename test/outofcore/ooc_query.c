@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "eider.h"
+#include "../result_hash.h"
 
 typedef struct ooc_query {
     const char *id;
@@ -88,35 +89,12 @@ static long peak_rss_kib(void) {
     return kib;
 }
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Adds the rows of the batch a fetch returned to the hash: each row's values as text separated
  * by tabs (NULL as \N). */
 static uint64_t hash_batch(uint64_t total, const eider_result *r, uint64_t rows, bool ordered) {
-    uint64_t cols = eider_column_count(r);
     for (uint64_t row = 0; row < rows; row++) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (uint64_t c = 0; c < cols; c++) {
-            if (eider_value_is_null(r, c, row)) {
-                h = fnv(h, "\\N\t", 3);
-                continue;
-            }
-            char *text = eider_value_text(r, c, row);
-            h = fnv(h, text, strlen(text));
-            h = fnv(h, "\t", 1);
-            eider_free(text);
-        }
-        total = ordered ? total * 0x9e3779b97f4a7c15ULL + mix(h) : total + mix(h);
+        uint64_t h = result_row_hash(r, row);
+        total = ordered ? total * 0x9e3779b97f4a7c15ULL + h : total + h;
     }
     return total;
 }

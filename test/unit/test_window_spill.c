@@ -25,6 +25,7 @@
 #include "eider.h"
 #include "main/database.h"
 
+#include "../result_hash.h"
 #include "test_util.h"
 
 #if defined(EIDER_SANITIZE) || defined(__SANITIZE_ADDRESS__)
@@ -64,35 +65,10 @@ static int64_t query_int(eider_connection *con, const char *sql) {
     return v;
 }
 
-static uint64_t fnv(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Order-independent hash of every row (each row's values as text, NULL as \N). */
 static uint64_t result_hash(const eider_result *r) {
-    uint64_t total = 0, cols = eider_column_count(r), rows = eider_row_count(r);
-    for (uint64_t row = 0; row < rows; row++) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (uint64_t c = 0; c < cols; c++) {
-            if (eider_value_is_null(r, c, row)) {
-                h = fnv(h, "\\N\t", 3);
-                continue;
-            }
-            char *text = eider_value_text(r, c, row);
-            h = fnv(h, text, strlen(text));
-            h = fnv(h, "\t", 1);
-            eider_free(text);
-        }
-        total += mix(h);
-    }
+    uint64_t total = 0, rows = eider_row_count(r);
+    for (uint64_t row = 0; row < rows; row++) total += result_row_hash(r, row);
     return total;
 }
 
@@ -248,21 +224,7 @@ static bool stream_hash(eider_connection *con, const char *sql, uint64_t *hash, 
     if (eider_query_streaming(con, sql, &r) == EIDER_SUCCESS) {
         uint64_t n;
         while (eider_result_fetch(r, &n) == EIDER_SUCCESS && n > 0) {
-            uint64_t cols = eider_column_count(r);
-            for (uint64_t row = 0; row < n; row++) {
-                uint64_t h = 0xcbf29ce484222325ULL;
-                for (uint64_t c = 0; c < cols; c++) {
-                    if (eider_value_is_null(r, c, row)) {
-                        h = fnv(h, "\\N\t", 3);
-                        continue;
-                    }
-                    char *text = eider_value_text(r, c, row);
-                    h = fnv(h, text, strlen(text));
-                    h = fnv(h, "\t", 1);
-                    eider_free(text);
-                }
-                *hash += mix(h);
-            }
+            for (uint64_t row = 0; row < n; row++) *hash += result_row_hash(r, row);
             *rows += n;
         }
     }
