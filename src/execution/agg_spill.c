@@ -148,6 +148,21 @@ static uint32_t rows_that_fit(const agg_spill *s, uint8_t *const *rows, uint32_t
     return m;
 }
 
+/* Copies the `size` bytes at offset off of rows[k] (k < m) to out, one after another; the usual
+ * sizes with constant-size copies. */
+static void copy_fields(uint8_t *out, uint8_t *const *rows, uint32_t off, uint32_t size, uint32_t m) {
+    switch (size) {
+    case 8:
+        for (uint32_t k = 0; k < m; k++) memcpy(out + (size_t)k * 8, rows[k] + off, 8);
+        break;
+    case 16:
+        for (uint32_t k = 0; k < m; k++) memcpy(out + (size_t)k * 16, rows[k] + off, 16);
+        break;
+    default:
+        for (uint32_t k = 0; k < m; k++) memcpy(out + (size_t)k * size, rows[k] + off, size);
+    }
+}
+
 static uint64_t write_key_column(const row_layout *l, uint32_t c, uint8_t *const *rows, uint32_t m, uint8_t *out) {
     uint64_t off = 0;
     uint32_t voff = l->validity_offset + c, coff = l->offsets[c];
@@ -155,7 +170,7 @@ static uint64_t write_key_column(const row_layout *l, uint32_t c, uint8_t *const
     off = align8(m);
     if (l->types[c].id != TYPE_VARCHAR) {
         size_t size = type_physical_size(l->types[c]);
-        for (uint32_t k = 0; k < m; k++) memcpy(out + off + k * size, rows[k] + coff, size);
+        copy_fields(out + off, rows, coff, (uint32_t)size, m);
         return off + align8(m * size);
     }
     uint8_t *lengths = out + off, *bytes = out + off + align8((uint64_t)m * sizeof(uint32_t));
@@ -174,7 +189,7 @@ static uint64_t write_key_column(const row_layout *l, uint32_t c, uint8_t *const
 static uint64_t write_states(const aggregate_function *fn, uint32_t state_offset, uint8_t *const *rows, uint32_t m,
                              uint8_t *out) {
     uint32_t size = fn->state_size;
-    for (uint32_t k = 0; k < m; k++) memcpy(out + (size_t)k * size, rows[k] + state_offset, size);
+    copy_fields(out, rows, state_offset, size, m);
     uint64_t off = (uint64_t)m * size;
     if (!fn->spill_write) return off;
     uint64_t used = 0;
