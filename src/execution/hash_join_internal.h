@@ -64,6 +64,8 @@ typedef struct join_task {
     join_run build, probe;
 } join_task;
 
+_Static_assert(JOIN_SPILL_PARTS <= 64, "join_global.resident has a bit per partition");
+
 typedef struct join_global {
     pthread_mutex_t lock;
     bool lock_initialized;

@@ -13,7 +13,8 @@
  *
  * Partitioned writers (join_spill_parts) spread rows over JOIN_SPILL_PARTS runs by bits of their
  * hash (the first 8 bytes of every join row): the top JOIN_SPILL_BITS bits at level 0, the next
- * ones at each level below, so a partition that is still too large splits again.
+ * ones at each level below, so a partition that is still too large splits again. They take rows
+ * already in rows (a row store, a block of a run) or straight from a chunk's vectors.
  *
  * Ownership: a run owns its blocks; join_run_free frees every block still listed, pinned or not.
  * Writers own no blocks, only a pin on the block they are filling while not paused.
@@ -69,6 +70,8 @@ void join_run_free_block(join_run *r, uint32_t i);
 
 /* ---- partitioned writers -------------------------------------------------------------------- */
 
+/* 64 partitions at a level: a build of a few GB gets partitions that fit a thread's share of a
+ * few hundred MB without being split again (a split rewrites every row once more). */
 #define JOIN_SPILL_BITS 6
 #define JOIN_SPILL_PARTS (1u << JOIN_SPILL_BITS)
 
