@@ -243,8 +243,9 @@ static const char *HUGE_QUERIES[] = {
     "first_value(s) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS fv, "
     "last_value(id) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv "
     "FROM t WINDOW w AS (ORDER BY v, id)",
-    /* peers: ranks, a running sum over peer groups, GROUPS and RANGE frames, a whole-partition average */
-    "SELECT id, rank() OVER w AS r, dense_rank() OVER w AS dr, cume_dist() OVER w AS cd, sum(x) OVER w AS rs, "
+    /* peers: ranks, a running sum over peer groups, GROUPS and RANGE frames, a whole-partition average
+     * (s read too: the rows are then wide enough to spill with the sanitizers' smaller table) */
+    "SELECT id, s, rank() OVER w AS r, dense_rank() OVER w AS dr, cume_dist() OVER w AS cd, sum(x) OVER w AS rs, "
     "count(*) OVER (w GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS gc, "
     "min(id) OVER (w RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS mi, avg(x) OVER () AS a "
     "FROM t WINDOW w AS (ORDER BY g)",
