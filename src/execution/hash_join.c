@@ -171,24 +171,31 @@ static void join_sink_local_destroy(physical_op *op, void *local) {
     pool_free(l->pool, l);
 }
 
+/* The thread's build partitions, made on first use. */
+static bool local_partitions(const join_params *p, join_build_local *l, error *err) {
+    return l->spill || (l->spill = join_spill_parts_create(l->pool, &p->layout, err));
+}
+
+/* Moves the rows of a store (and its strings) into the thread's partitions; `counted`, the part
+ * of build_bytes they held, leaves it. */
+static bool spill_store(join_global *g, const join_params *p, join_build_local *l, row_store *rows,
+                        string_heap *strings, uint64_t *counted, error *err) {
+    if (rows->row_count == 0) return true;
+    if (!local_partitions(p, l, err) || !join_spill_parts_write_store(l->spill, rows, strings, err)) return false;
+    atomic_fetch_sub(&g->build_bytes, *counted);
+    *counted = 0;
+    return true;
+}
+
 /* Moves the global store's rows into the thread's partitions (they join the global partitions at
  * combine). The caller holds the lock. */
 static bool spill_global_store(join_global *g, const join_params *p, join_build_local *l, error *err) {
-    if (g->rows.row_count == 0) return true;
-    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!join_spill_parts_write_store(l->spill, &g->rows, &g->strings, err)) return false;
-    atomic_fetch_sub(&g->build_bytes, g->store_counted);
-    g->store_counted = 0;
-    return true;
+    return spill_store(g, p, l, &g->rows, &g->strings, &g->store_counted, err);
 }
 
 /* Moves the thread's stored rows into its partitions. */
 static bool spill_local_store(join_global *g, const join_params *p, join_build_local *l, error *err) {
-    if (l->rows.row_count == 0) return true;
-    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
-    if (!join_spill_parts_write_store(l->spill, &l->rows, &l->strings, err)) return false;
-    atomic_fetch_sub(&g->build_bytes, l->counted);
-    l->counted = 0;
+    if (!spill_store(g, p, l, &l->rows, &l->strings, &l->counted, err)) return false;
     l->counted_blocks = 0;
     return true;
 }
@@ -250,8 +257,7 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
     if (n_all == 0) return true;
     if (p->integer_key && n > 0) track_key_range(l, n);
     if (atomic_load(&g->spilling) && n_all == n) { /* straight into the thread's partitions */
-        if (!spill_local_store(g, p, l, err)) return false;
-        if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->layout, err))) return false;
+        if (!spill_local_store(g, p, l, err) || !local_partitions(p, l, err)) return false;
         key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
         return join_spill_parts_write_vectors(l->spill, in->columns, NULL, p->build_used, l->sel, n, l->hashes, err);
     }
@@ -392,7 +398,7 @@ static inline void link_rows(const join_params *p, join_table *t, uint8_t *data,
     for (uint64_t r = 0; r < n; r++) {
         uint8_t *row = data + r * width;
         if (null_keys && row[p->match_offset] == BUILD_NULL_KEY) continue;
-        uint64_t slot = t->direct ? (uint64_t)row_integer_key(p, row) - (uint64_t)t->key_min : row_hash(row) & t->mask;
+        uint64_t slot = t->direct ? (uint64_t)row_integer_key(p, row) - (uint64_t)t->key_min : join_row_hash(row) & t->mask;
         uint8_t **head = &t->directory[slot];
         row_set_next(row, *head);
         *head = row;
@@ -476,10 +482,7 @@ static bool join_finalize(physical_op *op, exec_context *ctx, error *err) {
         if (!build_dense(p, g, ctx->arena, err)) return false;
         if (t->dense) return true;
     }
-    uint64_t cap = 64;
-    if (t->direct) cap = (uint64_t)t->key_max - (uint64_t)t->key_min + 1;
-    else
-        while (cap < n * 2) cap *= 2;
+    uint64_t cap = t->direct ? (uint64_t)t->key_max - (uint64_t)t->key_min + 1 : directory_bytes(n) / sizeof(uint8_t *);
     t->directory_block = block_alloc(g->rows.blocks.pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, cap * sizeof(uint8_t *), err);
     if (!t->directory_block) return false;
     t->directory = block_data(t->directory_block);
@@ -560,7 +563,7 @@ uint32_t join_probe_round(const join_params *p, const join_table *g, join_probe_
     uint32_t n_compare = 0;
     for (uint32_t k = 0; k < l->n_active; k++) {
         uint32_t i = l->active[k];
-        if (row_hash(l->ptrs[i]) == l->hashes[i]) l->compare[n_compare++] = i;
+        if (join_row_hash(l->ptrs[i]) == l->hashes[i]) l->compare[n_compare++] = i;
     }
     uint32_t n_no_match = 0;
     uint32_t matched = row_match(&p->layout, p->build_keys, l->keys, p->key_count, l->compare, n_compare, l->ptrs,

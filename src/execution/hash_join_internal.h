@@ -117,7 +117,6 @@ typedef struct join_probe_local {
     const vector *keys[];
 } join_probe_local;
 
-static inline uint64_t row_hash(const uint8_t *row) { return join_row_hash(row); }
 static inline uint8_t *row_next(const uint8_t *row) {
     uint8_t *n;
     memcpy(&n, row + 8, sizeof n);

@@ -58,9 +58,9 @@ typedef struct order_source_local {
 } order_source_local;
 
 /* Keeps only the first p->keep rows of the store's order, in fresh blocks. */
-static bool store_compact(const order_params *p, sort_sink *sink, sort_store *s, buffer_pool *pool, error *err) {
+static bool store_compact(const order_params *p, sort_sink *sink, sort_store *s, error *err) {
     block_handle *entries;
-    if (!sort_sink_sort_store(sink, s, pool, &entries, err)) return false;
+    if (!sort_sink_sort_store(sink, s, &entries, err)) return false;
     if (!entries) return true;
     sort_store fresh;
     sort_store_init(&fresh, sink);
@@ -132,7 +132,7 @@ static bool order_sink(physical_op *op, exec_context *ctx, void *local, chunk *i
             !row_scatter(&p->layout, c, &in->columns[c], NULL, n, l->rows, &l->store.strings, err))
             return false;
     sort_normalize(&p->sort, in, n, l->rows);
-    if (store_over_budget(p, &l->store)) return store_compact(p, &g->sink, &l->store, l->pool, err);
+    if (store_over_budget(p, &l->store)) return store_compact(p, &g->sink, &l->store, err);
     return true;
 }
 
@@ -146,7 +146,7 @@ static bool order_combine(physical_op *op, exec_context *ctx, void *local, error
     if (p->keep == UINT64_MAX || atomic_load(&g->sink.spilled)) return sort_sink_combine(&g->sink, &l->store, err);
     sort_sink_lock(&g->sink);
     bool ok = sort_store_move(&g->sink.store, &l->store, err);
-    if (ok && store_over_budget(p, &g->sink.store)) ok = store_compact(p, &g->sink, &g->sink.store, g->sink.pool, err);
+    if (ok && store_over_budget(p, &g->sink.store)) ok = store_compact(p, &g->sink, &g->sink.store, err);
     sort_sink_unlock(&g->sink);
     return ok;
 }

@@ -66,7 +66,8 @@ bool sort_store_move(sort_store *dst, sort_store *src, error *err) {
 }
 
 /* One block for the entries, one for the sort's scratch (freed at once). */
-bool sort_sink_sort_store(const sort_sink *s, sort_store *st, buffer_pool *pool, block_handle **out, error *err) {
+bool sort_sink_sort_store(const sort_sink *s, sort_store *st, block_handle **out, error *err) {
+    buffer_pool *pool = s->pool;
     *out = NULL;
     uint64_t n = st->rows.row_count;
     if (n == 0) return true;
@@ -121,7 +122,7 @@ static bool spill_entries(sort_sink *s, const uint8_t *entries, uint64_t n, erro
 bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     atomic_store(&s->spilled, true);
     block_handle *entries;
-    if (!sort_sink_sort_store(s, st, s->pool, &entries, err)) return false;
+    if (!sort_sink_sort_store(s, st, &entries, err)) return false;
     if (!entries) return true;
     uint64_t n = st->rows.row_count < s->keep ? st->rows.row_count : s->keep; /* top-N needs no more */
     bool ok = spill_entries(s, block_data(entries), n, err);
@@ -188,7 +189,7 @@ bool sort_sink_combine(sort_sink *s, sort_store *st, error *err) {
     if (atomic_load(&s->spilled)) return sort_sink_spill_store(s, st, err);
     block_handle *run;
     uint64_t count = st->rows.row_count;
-    if (!sort_sink_sort_store(s, st, s->pool, &run, err)) return false;
+    if (!sort_sink_sort_store(s, st, &run, err)) return false;
     if (!run) return true;
     /* the run points at rows in the thread's blocks, which move as they are */
     pthread_mutex_lock(&s->lock);
@@ -222,7 +223,7 @@ bool sort_sink_finalize(sort_sink *s, error *err) {
     if (s->spill_count == 0) {
         s->entry_count = s->store.rows.row_count;
         if (s->run_count > 0) return merge_memory_runs(s, err);
-        return sort_sink_sort_store(s, &s->store, s->pool, &s->entries_block, err);
+        return sort_sink_sort_store(s, &s->store, &s->entries_block, err);
     }
     /* a top-N's store holds the rows of threads that combined before anything spilled */
     if (s->keep != UINT64_MAX && !sort_sink_spill_store(s, &s->store, err)) return false;

@@ -75,7 +75,7 @@ bool sort_store_move(sort_store *dst, sort_store *src, error *err);
 
 /* Sorts the store's rows into entries (a new block under the sink's tag, which the caller frees;
  * NULL for no rows). */
-bool sort_sink_sort_store(const sort_sink *s, sort_store *st, buffer_pool *pool, block_handle **out, error *err);
+bool sort_sink_sort_store(const sort_sink *s, sort_store *st, block_handle **out, error *err);
 /* Before a store takes n more rows: writes it out as a run (and empties it) when it would pass its
  * share of the budget, budget / threads. */
 bool sort_sink_make_room(sort_sink *s, sort_store *st, uint32_t n, uint32_t threads, error *err);

@@ -20,8 +20,9 @@
  *
  * Free-block cache: while a query runs, memory given back by a standard block (freed or evicted)
  * goes to a small stack of mappings counted under ALLOCATOR instead of munmap, and the next
- * standard block takes it; the cache is unmapped when the last query ends; a block that needs room first evicts into the cache (memory is then reused in place, with
- * no munmap, TLB shootdown or page faults), any other reservation first unmaps cached blocks.
+ * standard block takes it; the cache is unmapped when the last query ends. A block that needs
+ * room first evicts into the cache (memory is then reused in place, with no munmap, TLB shootdown
+ * or page faults); any other reservation first unmaps cached blocks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,13 +193,19 @@ static void unmap_memory(void *p, size_t size) {
 
 /* ---- free-block cache ---------------------------------------------------------------------- */
 
-/* Takes a cached standard block's memory for a block of tag (its bytes stay counted: they move
- * from ALLOCATOR to tag). NULL when the cache is empty. */
-static void *cache_take(buffer_pool *pool, memory_tag tag) {
+/* The memory of the cached block on top, taken off the cache (NULL when it is empty). */
+static void *cache_pop(buffer_pool *pool) {
     void *data = NULL;
     pthread_mutex_lock(&pool->lock);
     if (pool->cached_count > 0) data = pool->cached[--pool->cached_count];
     pthread_mutex_unlock(&pool->lock);
+    return data;
+}
+
+/* Takes a cached standard block's memory for a block of tag (its bytes stay counted: they move
+ * from ALLOCATOR to tag). NULL when the cache is empty. */
+static void *cache_take(buffer_pool *pool, memory_tag tag) {
+    void *data = cache_pop(pool);
     if (data) {
         atomic_fetch_sub(&pool->tag_used[TAG_ALLOCATOR], POOL_BLOCK_SIZE);
         atomic_fetch_add(&pool->tag_used[tag], POOL_BLOCK_SIZE);
@@ -229,10 +236,7 @@ static void release_memory(buffer_pool *pool, memory_tag tag, void *data, size_t
 
 /* Unmaps one cached block; false when the cache is empty. */
 static bool cache_drop_one(buffer_pool *pool) {
-    void *data = NULL;
-    pthread_mutex_lock(&pool->lock);
-    if (pool->cached_count > 0) data = pool->cached[--pool->cached_count];
-    pthread_mutex_unlock(&pool->lock);
+    void *data = cache_pop(pool);
     if (!data) return false;
     unmap_memory(data, POOL_BLOCK_SIZE);
     pool_count_sub(pool, TAG_ALLOCATOR, POOL_BLOCK_SIZE);

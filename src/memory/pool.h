@@ -7,8 +7,8 @@
  * memory of up to POOL_CACHE_MAX_BLOCKS standard blocks freed or evicted meanwhile (at most 1/8 of
  * the limit) stays mapped under ALLOCATOR for the next standard block, so that a spilling query
  * reuses memory instead of unmapping and faulting it in again block after block. When the last
- * running query ends the cache is unmapped. Code holds a block_handle; pool_pin returns the block's memory and
- * keeps it resident, pool_unpin lets the pool evict it. Kinds of block:
+ * running query ends the cache is unmapped. Code holds a block_handle; pool_pin returns the
+ * block's memory and keeps it resident, pool_unpin lets the pool evict it. Kinds of block:
  *   BLOCK_TEMPORARY   intermediates and in-memory tables; eviction writes them to the temp
  *                     directory (spill writer plugs in through pool_set_spill_hooks — a
  *                     database installs its temp-file manager, temp_files.h; without hooks,

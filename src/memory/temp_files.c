@@ -329,7 +329,6 @@ static int64_t tf_pick_slot(const temp_files *tf, uint32_t *slot) {
     return grow;
 }
 
-/* The limit in force (lock held). */
 static uint64_t tf_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -350,6 +349,7 @@ static uint64_t tf_limit_probed(temp_files *tf, bool fresh) {
     return tf->available / 10 * 9;
 }
 
+/* The limit in force, probed now (lock held). */
 static uint64_t tf_limit(temp_files *tf) { return tf_limit_probed(tf, true); }
 
 static bool tf_check_limit(temp_files *tf, memory_tag tag, size_t size, uint64_t growth, error *err) {
