@@ -263,12 +263,15 @@ static void pipeline_thread(void *arg, uint32_t index) {
 }
 
 /* Threads for a pipeline. Sorted output is read by one thread; rows that go to a result or a
- * table in scan order keep it (insertion order is preserved, as in DuckDB); small sources are
- * not worth splitting. */
+ * table in scan order keep it, and a LIMIT over them takes the first rows in that order
+ * (insertion order is preserved, as in DuckDB); small sources are not worth splitting. */
 static uint32_t pipeline_threads(const pipeline *p, const exec_context *ctx) {
     uint32_t n = ctx->threads ? ctx->threads : 1;
     if (p->source->vt->flags & OP_SORTED_SOURCE) return 1;
     if ((p->source->vt->flags & OP_ORDERED_SOURCE) && (p->sink->vt->flags & OP_KEEPS_ORDER)) return 1;
+    if (p->source->vt->flags & OP_ORDERED_SOURCE)
+        for (uint32_t i = 0; i < p->op_count; i++)
+            if (p->ops[i]->vt->flags & OP_TAKES_FIRST_ROWS) return 1;
     uint64_t rows = p->source->estimated_rows;
     if (rows && rows <= 2 * VECTOR_SIZE) return 1;
     return n;

@@ -173,7 +173,7 @@ static void join_sink_local_destroy(physical_op *op, void *local) {
 
 /* The thread's build partitions, made on first use. */
 static bool local_partitions(const join_params *p, join_build_local *l, error *err) {
-    return l->spill || (l->spill = join_spill_parts_create(l->pool, &p->layout, err));
+    return l->spill || (l->spill = join_spill_parts_create(l->pool, &p->layout, TAG_HASH_TABLE, 0, err));
 }
 
 /* Moves the rows of a store (and its strings) into the thread's partitions; `counted`, the part
@@ -259,7 +259,8 @@ static bool join_sink(physical_op *op, exec_context *ctx, void *local, chunk *in
     if (atomic_load(&g->spilling) && n_all == n) { /* straight into the thread's partitions */
         if (!spill_local_store(g, p, l, err) || !local_partitions(p, l, err)) return false;
         key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
-        return join_spill_parts_write_vectors(l->spill, in->columns, NULL, p->build_used, l->sel, n, l->hashes, err);
+        return join_spill_parts_write_vectors(l->spill, in->columns, NULL, p->build_used, l->sel, n,
+                                              (const uint8_t *)l->hashes, sizeof(uint64_t), err);
     }
     if (!build_account(g, p, l, n_all, err)) return false;
     key_hash_vectors(l->keys, p->key_count, in->count, l->hashes);
@@ -447,7 +448,7 @@ bool join_table_load(const join_params *p, join_table *t, join_run *run, buffer_
  * fit in half the budget are loaded; the probe defers the rows of the others. */
 static bool finalize_spilled(const join_params *p, join_global *g, error *err) {
     g->spilled = true;
-    join_spill_parts *s = join_spill_parts_create(g->pool, &p->layout, err);
+    join_spill_parts *s = join_spill_parts_create(g->pool, &p->layout, TAG_HASH_TABLE, 0, err);
     if (!s) return false;
     bool ok = join_spill_parts_write_store(s, &g->rows, &g->strings, err);
     join_spill_parts_pause(s);
@@ -711,8 +712,10 @@ void join_dense_emit_unmatched(const join_params *p, const join_table *g, uint64
 /* Writes the deferred probe rows of in (l->deferred, their hashes in l->hashes) into the thread's
  * probe partitions. */
 static bool spill_probe_rows(const join_params *p, join_probe_local *l, const chunk *in, uint32_t n, error *err) {
-    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->probe_layout, err))) return false;
-    return join_spill_parts_write_vectors(l->spill, in->columns, p->probe_cols, NULL, l->deferred, n, l->hashes, err);
+    if (!l->spill && !(l->spill = join_spill_parts_create(l->pool, &p->probe_layout, TAG_HASH_TABLE, 0, err)))
+        return false;
+    return join_spill_parts_write_vectors(l->spill, in->columns, p->probe_cols, NULL, l->deferred, n,
+                                          (const uint8_t *)l->hashes, sizeof(uint64_t), err);
 }
 
 /* Joins one input chunk against table g (l->phase PROBE_START: a new chunk). resident: see

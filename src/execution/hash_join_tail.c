@@ -231,9 +231,11 @@ static bool split_task(const join_params *p, join_global *g, join_tail_local *l,
     join_task *t = &l->task;
     uint32_t level = t->level + 1;
     uint64_t build_rows = t->build.rows;
-    for (int k = 0; k < 2; k++)
-        if (!l->split[k] && !(l->split[k] = join_spill_parts_create(l->pool, k ? &p->probe_layout : &p->layout, err)))
+    for (int k = 0; k < 2; k++) {
+        const row_layout *layout = k ? &p->probe_layout : &p->layout;
+        if (!l->split[k] && !(l->split[k] = join_spill_parts_create(l->pool, layout, TAG_HASH_TABLE, 0, err)))
             return false;
+    }
     if (!split_run(&p->layout, &t->build, l->split[0], level, err) ||
         !split_run(&p->probe_layout, &t->probe, l->split[1], level, err))
         return false;

@@ -6,10 +6,12 @@
 
 #include <string.h>
 
-void join_run_init(join_run *r, buffer_pool *pool) {
-    block_list_init(&r->blocks, pool, TAG_HASH_TABLE);
+void join_run_init_tag(join_run *r, buffer_pool *pool, memory_tag tag) {
+    block_list_init(&r->blocks, pool, tag);
     r->rows = 0;
 }
+
+void join_run_init(join_run *r, buffer_pool *pool) { join_run_init_tag(r, pool, TAG_HASH_TABLE); }
 
 void join_run_free(join_run *r) {
     block_list_free(&r->blocks); /* freed entries are NULL: block_free ignores them */
@@ -99,14 +101,16 @@ void join_run_free_block(join_run *r, uint32_t i) {
 
 /* ---- partitioned writers -------------------------------------------------------------------- */
 
-join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *layout, error *err) {
+join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *layout, memory_tag tag,
+                                          uint32_t hash_offset, error *err) {
     join_spill_parts *s = pool_calloc(pool, 1, sizeof *s);
     if (!s) {
-        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate join spill state");
+        error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the state of partitioned rows");
         return NULL;
     }
+    s->hash_offset = hash_offset;
     for (uint32_t i = 0; i < JOIN_SPILL_PARTS; i++) {
-        join_run_init(&s->runs[i], pool);
+        join_run_init_tag(&s->runs[i], pool, tag);
         join_run_writer_init(&s->writers[i], layout, &s->runs[i]);
     }
     return s;
@@ -135,12 +139,13 @@ static void group_by_part(const uint8_t *part_of, const uint32_t *ids, uint32_t 
     for (uint32_t k = 0; k < n; k++) order[fill[part_of[k]]++] = ids ? ids[k] : k;
 }
 
-/* Writes rows[k] (k < n <= JOIN_SPILL_BATCH; the first 8 bytes of a row are its hash) into the
- * partitions of `level`, grouped by partition so that one block is pinned at a time. */
+/* Writes rows[k] (k < n <= JOIN_SPILL_BATCH) into the partitions of `level`, grouped by partition
+ * so that one block is pinned at a time. */
 static bool write_batch(join_spill_parts *s, uint8_t *const *rows, uint32_t n, uint32_t level, error *err) {
     uint32_t start[JOIN_SPILL_PARTS + 1];
     uint8_t part_of[JOIN_SPILL_BATCH];
-    for (uint32_t r = 0; r < n; r++) part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r]), level);
+    for (uint32_t r = 0; r < n; r++)
+        part_of[r] = (uint8_t)join_spill_part(join_row_hash(rows[r] + s->hash_offset), level);
     group_by_part(part_of, NULL, n, s->order, start);
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
         if (start[part] == start[part + 1]) continue;
@@ -177,12 +182,13 @@ static size_t vector_row_bytes(const row_layout *l, const vector *columns, const
 
 /* Writes input rows order[from, to) of the chunk into the writer's pinned block, which has room. */
 static void fill_block(join_run_writer *w, uint8_t **row_at, const vector *columns, const uint32_t *column_of,
-                       const bool *stored, const uint32_t *order, uint32_t from, uint32_t to, const uint64_t *hashes) {
+                       const bool *stored, const uint32_t *order, uint32_t from, uint32_t to, const uint8_t *headers,
+                       uint32_t header_width) {
     const row_layout *l = w->layout;
     for (uint32_t k = from; k < to; k++) {
         uint32_t i = order[k];
         row_at[i] = w->data + w->rows_end;
-        memcpy(row_at[i], &hashes[i], sizeof(uint64_t));
+        memcpy(row_at[i], headers + (size_t)i * header_width, header_width);
         w->rows_end += l->width;
     }
     for (uint32_t c = 0; c < l->column_count; c++) {
@@ -198,12 +204,15 @@ static void fill_block(join_run_writer *w, uint8_t **row_at, const vector *colum
 }
 
 bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, const uint32_t *column_of,
-                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint64_t *hashes,
-                                    error *err) {
+                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint8_t *headers,
+                                    uint32_t header_width, error *err) {
     const row_layout *l = s->writers[0].layout;
     uint32_t start[JOIN_SPILL_PARTS + 1];
     uint8_t part_of[JOIN_SPILL_BATCH];
-    for (uint32_t k = 0; k < n; k++) part_of[k] = (uint8_t)join_spill_part(hashes[sel[k]], 0);
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t hash = join_row_hash(headers + (size_t)sel[k] * header_width + s->hash_offset);
+        part_of[k] = (uint8_t)join_spill_part(hash, 0);
+    }
     group_by_part(part_of, sel, n, s->order, start);
     for (uint32_t part = 0; part < JOIN_SPILL_PARTS; part++) {
         join_run_writer *w = &s->writers[part];
@@ -222,7 +231,7 @@ bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, 
                 continue;
             }
             if (!w->data && !(w->data = block_pin(w->block, err))) return false;
-            fill_block(w, s->row_at, columns, column_of, stored, s->order, k, to, hashes);
+            fill_block(w, s->row_at, columns, column_of, stored, s->order, k, to, headers, header_width);
             k = to;
         }
         join_run_writer_pause(w);

@@ -32,6 +32,8 @@ typedef struct join_run {
 } join_run;
 
 void join_run_init(join_run *r, buffer_pool *pool);
+/* The same, with the run's blocks counted under tag (the window operator's buckets are WINDOW). */
+void join_run_init_tag(join_run *r, buffer_pool *pool, memory_tag tag);
 /* Frees every block of the run; the run is empty (and reusable) afterwards. */
 void join_run_free(join_run *r);
 /* Bytes of the run's blocks (resident or spilled). */
@@ -91,14 +93,17 @@ static inline uint32_t join_spill_part(uint64_t hash, uint32_t level) {
 
 /* Writers into JOIN_SPILL_PARTS runs, and scratch to group rows by partition. */
 typedef struct join_spill_parts {
+    uint32_t hash_offset; /* where a row's hash is in its header */
     join_run runs[JOIN_SPILL_PARTS];
     join_run_writer writers[JOIN_SPILL_PARTS];
     uint32_t order[JOIN_SPILL_BATCH];   /* scratch: a batch's rows grouped by partition */
     uint8_t *row_at[JOIN_SPILL_BATCH]; /* scratch: where each input row of a chunk goes */
 } join_spill_parts;
 
-/* Empty runs with paused writers (NULL + err on failure). */
-join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *layout, error *err);
+/* Empty runs (blocks counted under tag) with paused writers, for rows whose hash is at byte
+ * hash_offset (NULL + err on failure). */
+join_spill_parts *join_spill_parts_create(buffer_pool *pool, const row_layout *layout, memory_tag tag,
+                                          uint32_t hash_offset, error *err);
 /* Pauses every writer (s may be NULL). */
 void join_spill_parts_pause(join_spill_parts *s);
 /* Frees the runs that are still in s, and s (which may be NULL). */
@@ -109,10 +114,11 @@ bool join_spill_parts_write_block(join_spill_parts *s, uint8_t *data, uint64_t n
                                   error *err);
 /* Writes rows of a chunk straight into the level-0 partitions, as rows of layout: for i = sel[k]
  * (k < n), column c of the row is columns[column_of ? column_of[c] : c] row i, or NULL when
- * stored is given and stored[c] is false; the row's hash is hashes[i]. */
+ * stored is given and stored[c] is false; the row's header is the header_width bytes at
+ * headers + i * header_width (its hash among them, at hash_offset). */
 bool join_spill_parts_write_vectors(join_spill_parts *s, const vector *columns, const uint32_t *column_of,
-                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint64_t *hashes,
-                                    error *err);
+                                    const bool *stored, const uint32_t *sel, uint32_t n, const uint8_t *headers,
+                                    uint32_t header_width, error *err);
 /* Moves every row of a row store (and its strings) into the level-0 partitions, block by block;
  * frees the store's blocks and the heap's. */
 bool join_spill_parts_write_store(join_spill_parts *s, row_store *rows, string_heap *strings, error *err);

@@ -185,6 +185,7 @@ static op_result limit_execute(physical_op *op, exec_context *ctx, void *local, 
 
 static const physical_op_vtable limit_vtable = {
     .name = "LIMIT",
+    .flags = OP_TAKES_FIRST_ROWS,
     .execute = limit_execute,
 };
 

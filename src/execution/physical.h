@@ -45,6 +45,7 @@ enum {
     OP_ORDERED_SOURCE = 1,  /* emits rows in a meaningful order (scan order, file order) */
     OP_SORTED_SOURCE = 2,   /* emits rows in sorted order: read by one thread */
     OP_KEEPS_ORDER = 4,     /* a sink that keeps the order it receives rows in (results, tables) */
+    OP_TAKES_FIRST_ROWS = 8, /* a streaming operator whose output depends on the order of its input (LIMIT) */
 };
 
 typedef struct physical_op_vtable {

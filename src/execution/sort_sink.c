@@ -39,7 +39,7 @@ void sort_sink_destroy(sort_sink *s) {
     sort_store_free(&s->store);
     if (s->entries_block) block_free(s->entries_block);
     s->entries_block = NULL;
-    for (uint32_t i = 0; i < s->run_count; i++) block_free(s->runs[i]);
+    sort_sink_drop_runs(s);
     if (s->runs) pool_free(s->pool, s->runs);
     if (s->run_counts) pool_free(s->pool, s->run_counts);
     s->runs = NULL;
@@ -142,10 +142,13 @@ static uint64_t store_projected_bytes(const sort_sink *s, const sort_store *st, 
     return bytes;
 }
 
-bool sort_sink_make_room(sort_sink *s, sort_store *st, uint32_t n, uint32_t threads, error *err) {
+bool sort_sink_store_fits(const sort_sink *s, const sort_store *st, uint32_t n, uint32_t threads) {
     if (st->rows.row_count == 0) return true;
-    if (store_projected_bytes(s, st, n) <= pool_budget_bytes(&s->budget) / (threads ? threads : 1)) return true;
-    return sort_sink_spill_store(s, st, err);
+    return store_projected_bytes(s, st, n) <= pool_budget_bytes(&s->budget) / (threads ? threads : 1);
+}
+
+bool sort_sink_make_room(sort_sink *s, sort_store *st, uint32_t n, uint32_t threads, error *err) {
+    return sort_sink_store_fits(s, st, n, threads) || sort_sink_spill_store(s, st, err);
 }
 
 /* The runs merged at once: each keeps a block or two pinned, within the operator's budget. */
@@ -183,6 +186,11 @@ static bool add_run(sort_sink *s, block_handle *run, uint64_t count, error *err)
     s->runs[s->run_count] = run;
     s->run_counts[s->run_count++] = count;
     return true;
+}
+
+void sort_sink_drop_runs(sort_sink *s) {
+    for (uint32_t i = 0; i < s->run_count; i++) block_free(s->runs[i]);
+    s->run_count = 0;
 }
 
 bool sort_sink_combine(sort_sink *s, sort_store *st, error *err) {

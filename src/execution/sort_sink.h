@@ -76,14 +76,20 @@ bool sort_store_move(sort_store *dst, sort_store *src, error *err);
 /* Sorts the store's rows into entries (a new block under the sink's tag, which the caller frees;
  * NULL for no rows). */
 bool sort_sink_sort_store(const sort_sink *s, sort_store *st, block_handle **out, error *err);
+/* Whether the store, with the entries its sort needs, stays within its share of the budget,
+ * budget / threads, after n more rows (an empty store always does). */
+bool sort_sink_store_fits(const sort_sink *s, const sort_store *st, uint32_t n, uint32_t threads);
 /* Before a store takes n more rows: writes it out as a run (and empties it) when it would pass its
- * share of the budget, budget / threads. */
+ * share of the budget (sort_sink_store_fits). */
 bool sort_sink_make_room(sort_sink *s, sort_store *st, uint32_t n, uint32_t threads, error *err);
 /* Sorts the store, writes its first keep rows out as a run and empties it. */
 bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err);
 /* A thread's combine: sorts the store into an in-memory run and moves it with its rows into the
  * sink, or writes it out as a run once the sink has spilled. The store is empty afterwards. */
 bool sort_sink_combine(sort_sink *s, sort_store *st, error *err);
+/* Frees the in-memory runs of entries that combined threads left (their rows stay in s->store), for
+ * an owner that takes the rows elsewhere instead of finalizing. */
+void sort_sink_drop_runs(sort_sink *s);
 /* Ends the sink: the entries, or (spilled) the merge to read. */
 bool sort_sink_finalize(sort_sink *s, error *err);
 

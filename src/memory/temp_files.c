@@ -45,6 +45,7 @@ typedef struct tf_file {
     uint32_t number;           /* n of eider_<id>_<n>.block */
     bool large;                /* holds one block of its own */
     uint32_t used;             /* slots in use (a large file: 1) */
+    uint32_t writing;          /* writes in flight */
     uint64_t length;           /* bytes counted for the file: extent * slot size, or the block size */
     uint64_t bitmap[TF_WORDS]; /* shared file: slots in use */
 } tf_file;
@@ -310,12 +311,14 @@ static uint32_t tf_used_extent(const tf_file *f) {
 }
 
 /* The shared file and slot for a block: a free slot inside a file's length first (no growth),
- * else the end of a file with room; -1 when every file is full. */
+ * else the end of a file with room; -1 when every file is full. Files with a write in flight are
+ * passed over: buffered writes to one file take its inode's lock in turn, so threads that spill
+ * at once write to files of their own (-1 then makes one). */
 static int64_t tf_pick_slot(const temp_files *tf, uint32_t *slot) {
     int64_t grow = -1;
     for (uint32_t i = 0; i < tf->file_cap; i++) {
         const tf_file *f = &tf->files[i];
-        if (f->fd < 0 || f->large || f->used == TEMP_FILES_SLOTS) continue;
+        if (f->fd < 0 || f->large || f->used == TEMP_FILES_SLOTS || f->writing > 0) continue;
         int s = tf_lowest_free(f);
         if ((uint32_t)s < tf_extent(f)) {
             *slot = (uint32_t)s;
@@ -399,6 +402,7 @@ static bool tf_claim_slot(temp_files *tf, memory_tag tag, size_t size, tf_io *io
     tf_file *f = &tf->files[index];
     f->bitmap[s / 64] |= (uint64_t)1 << (s % 64);
     f->used++;
+    f->writing++;
     if (s >= tf_extent(f)) {
         tf->bytes += (s + 1 - tf_extent(f)) * TF_SLOT_SIZE;
         f->length = (uint64_t)(s + 1) * TF_SLOT_SIZE;
@@ -415,6 +419,7 @@ static bool tf_claim_file(temp_files *tf, memory_tag tag, size_t size, tf_io *io
     if (index < 0) return false;
     tf_file *f = &tf->files[index];
     f->used = 1;
+    f->writing = 1;
     f->length = size;
     tf->bytes += size;
     tf->blocks++;
@@ -500,14 +505,16 @@ bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, 
                                                                      : tf_claim_file(tf, tag, size, &io, err));
     pthread_mutex_unlock(&tf->lock);
     if (!ok) return false;
-    if (tf_pwrite_all(io.fd, data, size, io.offset)) {
+    bool written = tf_pwrite_all(io.fd, data, size, io.offset);
+    int code = errno;
+    pthread_mutex_lock(&tf->lock);
+    tf->files[io.slot >> 32].writing--;
+    if (!written) tf_release(tf, io.slot); /* trims what the write grew, deletes a file it created */
+    pthread_mutex_unlock(&tf->lock);
+    if (written) {
         *slot = io.slot;
         return true;
     }
-    int code = errno;
-    pthread_mutex_lock(&tf->lock);
-    tf_release(tf, io.slot); /* trims what the write grew, deletes a file it created */
-    pthread_mutex_unlock(&tf->lock);
     return tf_io_error(err, "could not write to the temp file", io.path, code);
 }
 

@@ -249,6 +249,11 @@ static const char *HUGE_QUERIES[] = {
     "count(*) OVER (w GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS gc, "
     "min(id) OVER (w RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS mi, avg(x) OVER () AS a "
     "FROM t WINDOW w AS (ORDER BY g)",
+    /* the same partition behind a PARTITION BY key: the bucket that holds it is larger than memory */
+    "SELECT id, s, row_number() OVER w AS rn, lag(s) OVER w AS lg, "
+    "sum(x) OVER (w ROWS BETWEEN 5 PRECEDING AND 5 FOLLOWING) AS ss, "
+    "last_value(id) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv "
+    "FROM t WINDOW w AS (PARTITION BY x >= 0 ORDER BY v, id)",
 };
 #define HUGE_QUERY_COUNT (sizeof HUGE_QUERIES / sizeof HUGE_QUERIES[0])
 
