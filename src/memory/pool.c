@@ -571,6 +571,54 @@ void *block_pin(block_handle *b, error *err) {
     return data;
 }
 
+void *block_pin_resident(block_handle *b) {
+    uint32_t p = atomic_load(&b->pins);
+    while (p > 0) {
+        if (atomic_compare_exchange_weak(&b->pins, &p, p + 1)) return b->data;
+    }
+    buffer_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    void *data = NULL;
+    if (atomic_load(&b->pins) > 0) {
+        atomic_fetch_add(&b->pins, 1);
+        data = b->data;
+    } else if (b->state == BLOCK_RESIDENT) {
+        queue_remove(queue_of(pool, b), b);
+        atomic_store(&b->pins, 1);
+        data = b->data;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return data;
+}
+
+const void *block_read(block_handle *b, void *buffer, bool *pinned, error *err) {
+    *pinned = false;
+    buffer_pool *pool = b->pool;
+    pthread_mutex_lock(&pool->lock);
+    while (b->state == BLOCK_EVICTING || b->state == BLOCK_LOADING) pthread_cond_wait(&pool->changed, &pool->lock);
+    if (b->state != BLOCK_SPILLED || !pool->has_hooks || !pool->hooks.peek) {
+        pthread_mutex_unlock(&pool->lock);
+        void *data = block_pin(b, err);
+        *pinned = data != NULL;
+        return data;
+    }
+    b->state = BLOCK_LOADING; /* pinners and block_free wait while the slot is read */
+    pool_spill_hooks hooks = pool->hooks;
+    uint64_t slot = b->slot;
+    pthread_mutex_unlock(&pool->lock);
+    error rerr;
+    error_clear(&rerr);
+    bool ok = hooks.peek(hooks.ctx, slot, buffer, b->size, &rerr);
+    pthread_mutex_lock(&pool->lock);
+    b->state = BLOCK_SPILLED;
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+    if (ok) return buffer;
+    if (!error_is_set(&rerr)) error_set(&rerr, EIDER_ERROR_IO, "could not read a block from temporary storage");
+    if (err && !error_is_set(err)) *err = rerr;
+    return NULL;
+}
+
 void block_unpin(block_handle *b) {
     uint32_t p = atomic_load(&b->pins);
     while (p > 1) {

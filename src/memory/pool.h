@@ -80,6 +80,14 @@ block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, si
 void *block_pin(block_handle *block, error *err);
 /* Undoes one pin. An unpinned block may be evicted under memory pressure. */
 void block_unpin(block_handle *block);
+/* Pins the block only if it is in memory (no reload): its memory, or NULL with nothing done. */
+void *block_pin_resident(block_handle *block);
+/* Reads a block without bringing it back: a spilled temporary block's bytes are read from
+ * temporary storage into buffer (block_size bytes) and the block stays spilled, its slot kept, so
+ * a scan that reads each block once neither pushes other blocks out nor writes the block again
+ * later. Any other block is pinned as block_pin does (*pinned is then true: unpin it when done).
+ * Returns the memory to read; NULL + err on failure. */
+const void *block_read(block_handle *block, void *buffer, bool *pinned, error *err);
 /* Memory of a block the caller knows is pinned (no reload, no failure). */
 void *block_data(const block_handle *block);
 size_t block_size(const block_handle *block);
@@ -132,6 +140,8 @@ typedef struct pool_spill_hooks {
     bool (*read)(void *ctx, uint64_t slot, void *data, size_t size, error *err);
     /* Frees a slot of a block that is destroyed while spilled. */
     void (*discard)(void *ctx, uint64_t slot, size_t size);
+    /* Optional: reads a slot into data and keeps it (block_read). */
+    bool (*peek)(void *ctx, uint64_t slot, void *data, size_t size, error *err);
 } pool_spill_hooks;
 
 /* Installs (or with NULL removes) the spill hooks. Without hooks temporary blocks stay resident. */

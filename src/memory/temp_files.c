@@ -518,8 +518,8 @@ bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, 
     return tf_io_error(err, "could not write to the temp file", io.path, code);
 }
 
-bool temp_files_read(void *ctx, uint64_t slot, void *data, size_t size, error *err) {
-    temp_files *tf = ctx;
+/* Reads a slot; release: frees it afterwards. */
+static bool tf_read(temp_files *tf, uint64_t slot, void *data, size_t size, bool release, error *err) {
     tf_io io;
     pthread_mutex_lock(&tf->lock);
     bool valid = tf_slot_valid(tf, slot, size);
@@ -530,10 +530,19 @@ bool temp_files_read(void *ctx, uint64_t slot, void *data, size_t size, error *e
                          (unsigned long long)slot, size);
     if (!tf_pread_all(io.fd, data, size, io.offset))
         return tf_io_error(err, "could not read from the temp file", io.path, errno);
+    if (!release) return true;
     pthread_mutex_lock(&tf->lock);
     tf_release(tf, slot);
     pthread_mutex_unlock(&tf->lock);
     return true;
+}
+
+bool temp_files_read(void *ctx, uint64_t slot, void *data, size_t size, error *err) {
+    return tf_read(ctx, slot, data, size, true, err);
+}
+
+bool temp_files_peek(void *ctx, uint64_t slot, void *data, size_t size, error *err) {
+    return tf_read(ctx, slot, data, size, false, err);
 }
 
 void temp_files_discard(void *ctx, uint64_t slot, size_t size) {
@@ -544,7 +553,7 @@ void temp_files_discard(void *ctx, uint64_t slot, size_t size) {
 }
 
 pool_spill_hooks temp_files_hooks(temp_files *tf) {
-    pool_spill_hooks hooks = {tf, temp_files_write, temp_files_read, temp_files_discard};
+    pool_spill_hooks hooks = {tf, temp_files_write, temp_files_read, temp_files_discard, temp_files_peek};
     return hooks;
 }
 

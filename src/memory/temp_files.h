@@ -68,9 +68,10 @@ uint64_t temp_files_free_space(const char *dir);
 
 /* The spill hooks (pool_spill_hooks' contract). write: stores size bytes and returns the slot;
  * declines (false, err untouched) when spilling is disabled. read: reads the slot back and frees
- * it (on failure the slot stays). discard: frees the slot unread. */
+ * it (on failure the slot stays). discard: frees the slot unread. peek: reads the slot and keeps it. */
 bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err);
 bool temp_files_read(void *ctx, uint64_t slot, void *data, size_t size, error *err);
+bool temp_files_peek(void *ctx, uint64_t slot, void *data, size_t size, error *err);
 void temp_files_discard(void *ctx, uint64_t slot, size_t size);
 
 /* Totals: bytes of all files (their lengths), number of files, blocks stored. */

@@ -370,14 +370,15 @@ static void test_needs_spilling(void) {
     eider_database *db = open_db("64MB", 2, "", &con);
     CHECK(db != NULL);
     if (!db) return;
-    /* a table that fits (about 32 MB) whose sort state (about 100 MB) does not fit the memory left */
+    /* a table that fits (about 32 MB) whose sort state (about 110 MB, with a second string of 120
+     * bytes a row) does not fit in the memory left */
     int64_t rows = 400000;
     snprintf(sql, sizeof sql,
              "CREATE TABLE t AS SELECT (i * 7919) %% 3000017 AS v, "
              "'value ' || i || ' of a string that is about sixty bytes long' AS s FROM range(%" PRId64 ") r(i)",
              rows);
     CHECK(run_ok(con, sql), "create t");
-    const char *q = "CREATE TABLE o AS SELECT * FROM t ORDER BY s DESC, v";
+    const char *q = "CREATE TABLE o AS SELECT *, s || s AS s2 FROM t ORDER BY s DESC, v";
     eider_result *r = run(con, q);
     CHECK(r && eider_result_error_type(r) == EIDER_ERROR_OUT_OF_MEMORY && strstr(eider_result_error(r), "Out of Memory Error"),
           "without a temp directory: %s", r && eider_result_error(r) ? eider_result_error(r) : "success");

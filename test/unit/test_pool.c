@@ -38,8 +38,8 @@ typedef struct fake_spill {
     pthread_mutex_t lock;
     void *slots[FAKE_SLOTS];
     size_t sizes[FAKE_SLOTS];
-    int writes, reads, discards;
-    bool fail_writes;
+    int writes, reads, discards, peeks;
+    bool fail_writes, fail_peeks;
 } fake_spill;
 
 static bool fake_write(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err) {
@@ -79,6 +79,16 @@ static bool fake_read(void *ctx, uint64_t slot, void *data, size_t size, error *
     return true;
 }
 
+static bool fake_peek(void *ctx, uint64_t slot, void *data, size_t size, error *err) {
+    fake_spill *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    bool ok = !f->fail_peeks && slot < FAKE_SLOTS && f->slots[slot] && f->sizes[slot] == size;
+    if (ok) memcpy(data, f->slots[slot], size);
+    f->peeks += ok;
+    pthread_mutex_unlock(&f->lock);
+    return ok || error_set(err, EIDER_ERROR_IO, "cannot read the slot (fake)");
+}
+
 static void fake_discard(void *ctx, uint64_t slot, size_t size) {
     (void)size;
     fake_spill *f = ctx;
@@ -98,7 +108,7 @@ static int fake_live(fake_spill *f) {
 }
 
 static pool_spill_hooks fake_hooks(fake_spill *f) {
-    pool_spill_hooks h = {f, fake_write, fake_read, fake_discard};
+    pool_spill_hooks h = {f, fake_write, fake_read, fake_discard, fake_peek};
     return h;
 }
 
@@ -345,6 +355,27 @@ static void test_spill(void) {
     CHECK(d2 && filled_with(d2, BLK, 'c'));
     CHECK(f.writes == 2);
     block_unpin(b[2]);
+
+    /* block_read of spilled b[1]: read into the buffer, the block stays spilled with its slot */
+    unsigned char *buffer = malloc(BLK);
+    bool pinned = true;
+    const void *r1 = block_read(b[1], buffer, &pinned, &err);
+    CHECK(r1 == buffer && !pinned && filled_with(buffer, BLK, 'b'));
+    CHECK(f.peeks == 1 && f.reads == 1 && f.writes == 2 && fake_live(&f) == 1);
+    CHECK(pool_tag_temporary_bytes(pool, TAG_IN_MEMORY_TABLE) == BLK);
+    CHECK(block_pin_resident(b[1]) == NULL);
+    /* ...a failed read leaves it spilled too, and reloads still work */
+    f.fail_peeks = true;
+    CHECK(block_read(b[1], buffer, &pinned, &err) == NULL && err.type == EIDER_ERROR_IO);
+    error_clear(&err);
+    f.fail_peeks = false;
+    /* of resident b[2]: pinned, not copied */
+    const void *r2 = block_read(b[2], buffer, &pinned, &err);
+    CHECK(r2 == block_data(b[2]) && pinned && f.peeks == 1);
+    block_unpin(b[2]);
+    CHECK(block_pin_resident(b[2]) == block_data(b[2]));
+    block_unpin(b[2]);
+    free(buffer);
 
     /* free b[1] while spilled: the slot is discarded */
     block_free(b[1]);
