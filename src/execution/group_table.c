@@ -26,14 +26,14 @@ void group_table_free(group_table *t) {
 }
 
 void group_table_reset(group_table *t) {
-    row_store_free(&t->rows);
+    row_store_clear(&t->rows);
     string_heap_free(&t->strings);
     if (t->directory) memset(t->directory, 0, t->capacity * sizeof(group_entry));
     t->count = 0;
 }
 
 uint64_t group_table_bytes(const group_table *t) {
-    uint64_t total = block_list_bytes(&t->rows.blocks) + block_list_bytes(&t->strings.blocks);
+    uint64_t total = row_store_bytes(&t->rows) + block_list_bytes(&t->strings.blocks);
     return total + (t->directory_block ? block_memory(t->directory_block) : 0);
 }
 

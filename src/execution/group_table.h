@@ -53,8 +53,9 @@ typedef struct group_table {
  * insert. A freed table is empty and may be used again. */
 void group_table_init(group_table *t, const group_shape *shape, buffer_pool *pool, memory_tag tag);
 void group_table_free(group_table *t);
-/* Empties the table but keeps its directory (cleared) for the next groups: a table refilled
- * again and again (one partition after another) does not map and unmap its directory each time. */
+/* Empties the table but keeps its directory (cleared) and its large row blocks for the next
+ * groups: a table refilled again and again (spills, one partition after another) does not map and
+ * unmap its memory each time. */
 void group_table_reset(group_table *t);
 /* Bytes of pool blocks the table holds (rows, string heap, directory). */
 uint64_t group_table_bytes(const group_table *t);

@@ -42,6 +42,12 @@ block_entry *block_list_add(block_list *l, size_t size, error *err) {
     return e;
 }
 
+bool block_list_move_entry(block_list *dst, const block_entry *e, error *err) {
+    if (!block_list_reserve(dst, dst->count + 1, err)) return false;
+    dst->entries[dst->count++] = *e;
+    return true;
+}
+
 bool block_list_move(block_list *dst, block_list *src, error *err) {
     if (src->count == 0) return true;
     if (!block_list_reserve(dst, dst->count + src->count, err)) return false;
@@ -165,12 +171,17 @@ bool row_layout_init_stored(row_layout *l, arena *a, const logical_type *types, 
 
 /* ---- row stores ---------------------------------------------------------------------------- */
 
+static void row_store_size_blocks(row_store *s, size_t size) {
+    s->block_size = s->layout->width > size ? s->layout->width : size;
+    s->rows_per_block = (uint32_t)(s->block_size / s->layout->width);
+}
+
 void row_store_init(row_store *s, const row_layout *l, buffer_pool *pool, memory_tag tag) {
     memset(s, 0, sizeof *s);
     s->layout = l;
     block_list_init(&s->blocks, pool, tag);
-    s->block_size = l->width > POOL_BLOCK_SIZE ? l->width : POOL_BLOCK_SIZE;
-    s->rows_per_block = (uint32_t)(s->block_size / l->width);
+    block_list_init(&s->spares, pool, tag);
+    row_store_size_blocks(s, POOL_BLOCK_SIZE);
 }
 
 /* A store starts with standard blocks; once it holds ROW_STORE_SMALL_BLOCKS of them it moves to
@@ -180,12 +191,18 @@ void row_store_init(row_store *s, const row_layout *l, buffer_pool *pool, memory
 #define ROW_STORE_LARGE_BLOCK ((size_t)4 << 20)
 
 uint8_t *row_store_append_new_block(row_store *s, error *err) {
-    if (s->blocks.count == ROW_STORE_SMALL_BLOCKS && s->block_size < ROW_STORE_LARGE_BLOCK) {
-        s->block_size = ROW_STORE_LARGE_BLOCK;
-        s->rows_per_block = (uint32_t)(s->block_size / s->layout->width);
+    if (s->blocks.count == ROW_STORE_SMALL_BLOCKS && s->block_size < ROW_STORE_LARGE_BLOCK)
+        row_store_size_blocks(s, ROW_STORE_LARGE_BLOCK);
+    block_entry *e;
+    if (s->spares.count > 0 && block_size(s->spares.entries[s->spares.count - 1].handle) == s->block_size) {
+        block_entry spare = s->spares.entries[s->spares.count - 1];
+        if (!block_list_move_entry(&s->blocks, &spare, err)) return NULL;
+        s->spares.count--;
+        e = &s->blocks.entries[s->blocks.count - 1];
+        memset(e->data, 0, s->block_size);
+    } else if (!(e = block_list_add(&s->blocks, s->block_size, err))) {
+        return NULL;
     }
-    block_entry *e = block_list_add(&s->blocks, s->block_size, err);
-    if (!e) return NULL;
     e->used = 1;
     s->row_count++;
     return e->data;
@@ -198,7 +215,24 @@ uint64_t row_store_growth(const row_store *s, uint64_t n) {
                       ? ROW_STORE_LARGE_BLOCK
                       : s->block_size;
     uint64_t per_block = size / s->layout->width;
-    return (n - room + per_block - 1) / per_block * size;
+    uint64_t blocks = (n - room + per_block - 1) / per_block;
+    uint64_t spares = size == ROW_STORE_LARGE_BLOCK ? s->spares.count : 0; /* they are counted already */
+    return blocks > spares ? (blocks - spares) * size : 0;
+}
+
+uint64_t row_store_bytes(const row_store *s) { return block_list_bytes(&s->blocks) + block_list_bytes(&s->spares); }
+
+void row_store_clear(row_store *s) {
+    for (uint32_t i = 0; i < s->blocks.count; i++) {
+        block_entry *e = &s->blocks.entries[i];
+        error err;
+        error_clear(&err);
+        if (block_size(e->handle) != ROW_STORE_LARGE_BLOCK || !block_list_move_entry(&s->spares, e, &err))
+            block_free(e->handle);
+    }
+    s->blocks.count = 0;
+    s->row_count = 0;
+    row_store_size_blocks(s, s->spares.count > 0 ? ROW_STORE_LARGE_BLOCK : POOL_BLOCK_SIZE);
 }
 
 bool row_store_append(row_store *s, uint32_t n, uint8_t **rows, error *err) {
@@ -216,6 +250,7 @@ bool row_store_move(row_store *dst, row_store *src, error *err) {
 
 void row_store_free(row_store *s) {
     block_list_free(&s->blocks);
+    block_list_free(&s->spares);
     s->row_count = 0;
 }
 

@@ -40,6 +40,8 @@ void block_list_init(block_list *l, buffer_pool *pool, memory_tag tag);
 block_entry *block_list_add(block_list *l, size_t size, error *err);
 /* Appends every block of src to dst; src becomes empty. On failure nothing moves. */
 bool block_list_move(block_list *dst, block_list *src, error *err);
+/* Appends a copy of entry e (its block changes owner; the caller forgets it). */
+bool block_list_move_entry(block_list *dst, const block_entry *e, error *err);
 /* Frees every block and the list. The list may be reused (it is empty afterwards). */
 void block_list_free(block_list *l);
 uint64_t block_list_bytes(const block_list *l);
@@ -93,6 +95,7 @@ typedef struct row_store {
     uint32_t rows_per_block;
     size_t block_size;
     uint64_t row_count;
+    block_list spares; /* empty large blocks kept by row_store_clear, used before new ones */
 } row_store;
 
 void row_store_init(row_store *s, const row_layout *l, buffer_pool *pool, memory_tag tag);
@@ -111,6 +114,12 @@ static inline uint8_t *row_store_append_one(row_store *s, error *err) {
 }
 /* Bytes of the new blocks the store would take to hold n more rows (budget checks). */
 uint64_t row_store_growth(const row_store *s, uint64_t n);
+/* Bytes of the store's blocks, spares included. */
+uint64_t row_store_bytes(const row_store *s);
+/* Empties the store but keeps its large blocks as spares for the rows to come (zeroed when they
+ * are taken again): a store refilled again and again (a hash table that spills) does not unmap
+ * its memory and fault it in again each time. */
+void row_store_clear(row_store *s);
 /* Appends n rows; rows[k] receives the address of the k-th. */
 bool row_store_append(row_store *s, uint32_t n, uint8_t **rows, error *err);
 bool row_store_move(row_store *dst, row_store *src, error *err);
