@@ -238,33 +238,70 @@ static void radix_pass(const uint8_t *src, uint8_t *dst, uint64_t n, uint32_t ew
     }
 }
 
-/* Stable LSD radix sort by the key bytes; bytes equal in all entries are skipped. */
-static bool radix_sort(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uint8_t *tmp, uint64_t n,
-                       error *err) {
-    uint32_t kw = s->key_width, ew = sort_entry_width(s);
-    uint64_t *counts = pool_calloc(pool, (size_t)kw * 256, sizeof(uint64_t));
-    if (!counts) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate sort histograms");
+/* Stable LSD radix sort of a[0..n) by the key bytes pos[0..npos) (most significant first), with
+ * tmp as scratch; counts (npos * 256) receives the histograms. Bytes equal in all entries are
+ * skipped. */
+static void lsd_radix(uint8_t *a, uint8_t *tmp, uint64_t n, uint32_t ew, const uint32_t *pos, uint32_t npos,
+                      uint64_t *counts) {
+    memset(counts, 0, sizeof(uint64_t) * 256 * npos);
     for (uint64_t i = 0; i < n; i++) {
-        const uint8_t *e = entries + i * ew;
-        for (uint32_t p = 0; p < kw; p++) counts[(size_t)p * 256 + e[p]]++;
+        const uint8_t *e = a + i * ew;
+        for (uint32_t j = 0; j < npos; j++) counts[(size_t)j * 256 + e[pos[j]]]++;
     }
-    uint8_t *src = entries, *dst = tmp;
-    for (uint32_t p = kw; p-- > 0;) {
-        const uint64_t *c = counts + (size_t)p * 256;
-        bool trivial = false;
-        for (int b = 0; b < 256; b++)
-            if (c[b]) {
-                trivial = c[b] == n;
-                break;
-            }
-        if (trivial) continue;
-        radix_pass(src, dst, n, ew, p, c);
+    uint8_t *src = a, *dst = tmp;
+    for (uint32_t j = npos; j-- > 0;) {
+        const uint64_t *c = counts + (size_t)j * 256;
+        if (c[a[pos[j]]] == n) continue; /* every entry has this byte */
+        radix_pass(src, dst, n, ew, pos[j], c);
         uint8_t *t = src;
         src = dst;
         dst = t;
     }
-    if (src != entries) memcpy(entries, src, n * ew);
+    if (src != a) memcpy(a, src, n * ew);
+}
+
+#define MSD_MIN_ENTRIES 65536 /* below this one LSD sort over every varying byte is faster */
+
+/* Stable radix sort by the key bytes. Large inputs are first split by their most significant
+ * varying byte (MSD), then each piece, a fraction of the input that stays in cache, is sorted by
+ * the other bytes (LSD; small pieces by merge sort): passes over the whole input scatter it across
+ * memory, passes over a piece do not. */
+static bool radix_sort(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uint8_t *tmp, uint64_t n,
+                       error *err) {
+    uint32_t kw = s->key_width, ew = sort_entry_width(s);
+    uint64_t *counts = pool_calloc(pool, (size_t)kw * 256 * 2, sizeof(uint64_t));
+    uint32_t *pos = pool_malloc(pool, sizeof(uint32_t) * kw);
+    if (!counts || !pos) {
+        pool_free(pool, counts);
+        pool_free(pool, pos);
+        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate sort histograms");
+    }
+    uint32_t npos = 0;
+    uint64_t *first = counts + (size_t)kw * 256; /* the histogram of the first varying byte */
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *e = entries + i * ew;
+        for (uint32_t p = 0; p < kw; p++) counts[(size_t)p * 256 + e[p]]++;
+    }
+    for (uint32_t p = 0; p < kw; p++)
+        if (counts[(size_t)p * 256 + entries[p]] != n) pos[npos++] = p;
+    if (npos < 2 || n < MSD_MIN_ENTRIES) {
+        lsd_radix(entries, tmp, n, ew, pos, npos, counts);
+    } else {
+        memcpy(first, counts + (size_t)pos[0] * 256, sizeof(uint64_t) * 256);
+        radix_pass(entries, tmp, n, ew, pos[0], first);
+        uint8_t hold[ew];
+        uint64_t start = 0;
+        for (int b = 0; b < 256; b++) {
+            uint64_t m = first[b];
+            uint8_t *piece = tmp + start * ew, *scratch = entries + start * ew;
+            if (m > 256) lsd_radix(piece, scratch, m, ew, pos + 1, npos - 1, counts);
+            else if (m > 1) merge_sort(s, piece, scratch, m, ew, hold);
+            start += m;
+        }
+        memcpy(entries, tmp, n * ew);
+    }
     pool_free(pool, counts);
+    pool_free(pool, pos);
     return true;
 }
 
