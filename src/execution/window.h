@@ -1,7 +1,8 @@
 /*
  * window.h — window functions: a blocking operator that buffers its input in pool blocks (tag
  * WINDOW), sorts it by (partition keys, order keys), and then, partition by partition, emits the
- * input columns followed by one column per window expression.
+ * input columns followed by one column per window expression. Partitions are evaluated by every
+ * thread, so rows of different partitions come out in no particular order.
  *
  * The planner projects every expression first: partition keys, order keys, arguments, lag/lead
  * defaults and non-constant offsets are input columns of the operator. One operator evaluates

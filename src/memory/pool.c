@@ -11,7 +11,8 @@
  * hooks. A pin of a block that is already pinned, and an unpin that leaves it pinned, touch only
  * the block's atomic pin count; the 0 <-> 1 transitions take the lock. Spill I/O (the hooks'
  * write and read) runs without the lock: the block is marked EVICTING or LOADING meanwhile and
- * anyone else who needs it waits on pool->changed.
+ * anyone else who needs it waits on pool->changed. block_read marks a spilled block LOADING while
+ * it copies the block's slot into the reader's buffer, and leaves it SPILLED.
  *
  * Eviction order: the queue of clean blocks (destroyable, persistent) first, least recently
  * unpinned first; then, when spill hooks are installed, the queue of temporary blocks. A clean
@@ -531,23 +532,33 @@ static bool reload(buffer_pool *pool, block_handle *b, block_state from, error *
     return true;
 }
 
-void *block_pin(block_handle *b, error *err) {
+/* Pins a block that is already pinned without the lock; false when it is not. */
+static bool pin_again(block_handle *b) {
     uint32_t p = atomic_load(&b->pins);
     while (p > 0) {
-        if (atomic_compare_exchange_weak(&b->pins, &p, p + 1)) return b->data;
+        if (atomic_compare_exchange_weak(&b->pins, &p, p + 1)) return true;
     }
+    return false;
+}
+
+/* Pins a block that is in memory (lock held); false when it is not. */
+static bool pin_resident(buffer_pool *pool, block_handle *b) {
+    if (atomic_load(&b->pins) > 0) {
+        atomic_fetch_add(&b->pins, 1);
+        return true;
+    }
+    if (b->state != BLOCK_RESIDENT) return false;
+    queue_remove(queue_of(pool, b), b);
+    atomic_store(&b->pins, 1);
+    return true;
+}
+
+void *block_pin(block_handle *b, error *err) {
+    if (pin_again(b)) return b->data;
     buffer_pool *pool = b->pool;
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        if (atomic_load(&b->pins) > 0) {
-            atomic_fetch_add(&b->pins, 1);
-            break;
-        }
-        if (b->state == BLOCK_RESIDENT) {
-            queue_remove(queue_of(pool, b), b);
-            atomic_store(&b->pins, 1);
-            break;
-        }
+        if (pin_resident(pool, b)) break;
         if (b->state == BLOCK_EVICTING || b->state == BLOCK_LOADING) {
             pthread_cond_wait(&pool->changed, &pool->lock);
             continue;
@@ -572,21 +583,10 @@ void *block_pin(block_handle *b, error *err) {
 }
 
 void *block_pin_resident(block_handle *b) {
-    uint32_t p = atomic_load(&b->pins);
-    while (p > 0) {
-        if (atomic_compare_exchange_weak(&b->pins, &p, p + 1)) return b->data;
-    }
+    if (pin_again(b)) return b->data;
     buffer_pool *pool = b->pool;
     pthread_mutex_lock(&pool->lock);
-    void *data = NULL;
-    if (atomic_load(&b->pins) > 0) {
-        atomic_fetch_add(&b->pins, 1);
-        data = b->data;
-    } else if (b->state == BLOCK_RESIDENT) {
-        queue_remove(queue_of(pool, b), b);
-        atomic_store(&b->pins, 1);
-        data = b->data;
-    }
+    void *data = pin_resident(pool, b) ? b->data : NULL;
     pthread_mutex_unlock(&pool->lock);
     return data;
 }
