@@ -170,17 +170,34 @@ static bool window_finalize(physical_op *op, exec_context *ctx, error *err) {
 
 /* ---- pruning, destroy, construction -------------------------------------------------------------- */
 
-/* The child produces what is read downstream plus every key, argument, default and offset. */
+/* Whether the rows need the values of the sort keys, not only their normalized bytes: to compare
+ * VARCHAR keys (past their prefix) or partitions not decided by bytes, and for RANGE offsets. */
+static bool key_values_needed(const window_params *p) {
+    const window_layout *w = &p->w;
+    if (w->sort.tie_break || (w->partition_count > 0 && w->partition_bytes == 0)) return true;
+    for (uint32_t j = 0; j < p->expr_count; j++) {
+        const window_frame *f = &p->exprs[j].frame;
+        bool offset = f->start.kind == WINDOW_PRECEDING || f->start.kind == WINDOW_FOLLOWING ||
+                      f->end.kind == WINDOW_PRECEDING || f->end.kind == WINDOW_FOLLOWING;
+        if (f->unit == WINDOW_FRAME_RANGE && offset) return true;
+    }
+    return false;
+}
+
+/* The child produces what is read downstream plus every argument, default and offset, and the
+ * sort keys where their values are needed (key_values_needed). */
 static bool window_prune(physical_op *op, arena *a, const bool *used, error *err) {
     window_params *p = op->params;
     physical_op *child = op->children[0];
     if (!used) return physical_prune(child, a, NULL, err);
     bool *out = physical_used_mask(a, op->column_count, err);
     bool *stored = physical_used_mask(a, p->input_count, err);
-    if (!out || !stored) return false;
+    bool *needed = physical_used_mask(a, p->input_count, err); /* from the child: stored, and the keys */
+    if (!out || !stored || !needed) return false;
     memcpy(out, used, sizeof(bool) * op->column_count);
     for (uint32_t c = 0; c < p->input_count; c++) stored[c] = used[c];
-    for (uint32_t k = 0; k < p->w.sort.key_count; k++) stored[p->w.sort.keys[k].column] = true;
+    if (key_values_needed(p))
+        for (uint32_t k = 0; k < p->w.sort.key_count; k++) stored[p->w.sort.keys[k].column] = true;
     for (uint32_t j = 0; j < p->expr_count; j++) {
         const window_expr_spec *e = &p->exprs[j];
         if (e->arg_column >= 0) stored[e->arg_column] = true;
@@ -193,7 +210,9 @@ static bool window_prune(physical_op *op, arena *a, const bool *used, error *err
     p->stored = stored;
     if (!row_layout_init_stored(&p->w.rows, a, child->types, p->input_count, stored, p->header_width, 0, err))
         return false;
-    return physical_prune(child, a, stored, err);
+    memcpy(needed, stored, sizeof(bool) * p->input_count);
+    for (uint32_t k = 0; k < p->w.sort.key_count; k++) needed[p->w.sort.keys[k].column] = true;
+    return physical_prune(child, a, needed, err);
 }
 
 static void window_destroy(physical_op *op) {
