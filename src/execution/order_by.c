@@ -282,13 +282,18 @@ static bool order_prune(physical_op *op, arena *a, const bool *used, error *err)
     order_params *p = op->params;
     if (!used) return physical_prune(op->children[0], a, NULL, err);
     bool *stored = physical_used_mask(a, op->column_count, err);
-    if (!stored) return false;
-    for (uint32_t c = 0; c < op->column_count; c++) stored[c] = used[c];
-    for (uint32_t j = 0; j < p->sort.key_count; j++) stored[p->sort.keys[j].column] = true;
+    bool *needed = physical_used_mask(a, op->column_count, err); /* from the child: stored, and the keys */
+    if (!stored || !needed) return false;
+    for (uint32_t c = 0; c < op->column_count; c++) stored[c] = needed[c] = used[c];
+    /* the normalized key orders the rows; key values are compared only past a VARCHAR prefix */
+    for (uint32_t j = 0; j < p->sort.key_count; j++) {
+        needed[p->sort.keys[j].column] = true;
+        if (p->sort.tie_break) stored[p->sort.keys[j].column] = true;
+    }
     p->stored = stored;
     if (!row_layout_init_stored(&p->layout, a, op->types, op->column_count, stored, p->sort.key_width, 0, err))
         return false;
-    return physical_prune(op->children[0], a, stored, err);
+    return physical_prune(op->children[0], a, needed, err);
 }
 
 static const physical_op_vtable order_by_vtable = {
