@@ -54,11 +54,15 @@ void sort_sink_destroy(sort_sink *s) {
 void sort_store_init(sort_store *st, const sort_sink *s) {
     row_store_init(&st->rows, s->sort->rows, s->pool, s->tag);
     string_heap_init(&st->strings, s->pool, s->tag);
+    st->spill_entries = st->spill_scratch = NULL;
 }
 
 void sort_store_free(sort_store *st) {
     row_store_free(&st->rows);
     string_heap_free(&st->strings);
+    block_free(st->spill_entries);
+    block_free(st->spill_scratch);
+    st->spill_entries = st->spill_scratch = NULL;
 }
 
 bool sort_store_move(sort_store *dst, sort_store *src, error *err) {
@@ -119,16 +123,28 @@ static bool spill_entries(sort_sink *s, const uint8_t *entries, uint64_t n, erro
     return ok;
 }
 
+/* A block of at least `bytes` in *b: the one there when it is large enough (the next run of a
+ * thread is about as large as the last: no unmapping and faulting in of its memory each time). */
+static bool reuse_block(const sort_sink *s, block_handle **b, size_t bytes, error *err) {
+    if (*b && block_size(*b) >= bytes) return true;
+    block_free(*b);
+    *b = block_alloc(s->pool, s->tag, BLOCK_TEMPORARY, bytes + bytes / 8, err);
+    return *b != NULL;
+}
+
 bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     atomic_store(&s->spilled, true);
-    block_handle *entries;
-    if (!sort_sink_sort_store(s, st, &entries, err)) return false;
-    if (!entries) return true;
-    uint64_t n = st->rows.row_count < s->keep ? st->rows.row_count : s->keep; /* top-N needs no more */
-    bool ok = spill_entries(s, block_data(entries), n, err);
-    block_free(entries);
-    sort_store_free(st);
-    sort_store_init(st, s);
+    uint64_t n = st->rows.row_count;
+    if (n == 0) return true;
+    size_t bytes = (size_t)n * sort_entry_width(s->sort);
+    if (!reuse_block(s, &st->spill_entries, bytes, err) || !reuse_block(s, &st->spill_scratch, bytes, err))
+        return false;
+    uint8_t *entries = block_data(st->spill_entries);
+    sort_make_entries(s->sort, &st->rows, entries);
+    if (!sort_entries(s->sort, s->pool, entries, block_data(st->spill_scratch), n, err)) return false;
+    bool ok = spill_entries(s, entries, n < s->keep ? n : s->keep, err); /* top-N needs no more */
+    row_store_free(&st->rows); /* the store stays usable */
+    string_heap_free(&st->strings);
     return ok;
 }
 
@@ -136,7 +152,10 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
 static uint64_t store_projected_bytes(const sort_sink *s, const sort_store *st, uint32_t n) {
     const row_store *rs = &st->rows;
     uint64_t bytes = block_list_bytes(&rs->blocks) + block_list_bytes(&st->strings.blocks);
-    bytes += 2 * (rs->row_count + n) * (uint64_t)sort_entry_width(s->sort);
+    uint64_t entries = 2 * (rs->row_count + n) * (uint64_t)sort_entry_width(s->sort), held = 0;
+    if (st->spill_entries) held += block_memory(st->spill_entries);
+    if (st->spill_scratch) held += block_memory(st->spill_scratch);
+    bytes += entries > held ? entries : held;
     bytes += row_store_growth(rs, n);
     if (s->sort->rows->has_strings) bytes += POOL_BLOCK_SIZE; /* the next string block */
     return bytes;
