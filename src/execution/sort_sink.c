@@ -123,21 +123,13 @@ static bool spill_entries(sort_sink *s, const uint8_t *entries, uint64_t n, erro
     return ok;
 }
 
-/* A block of at least `bytes` in *b: the one there when it is large enough (the next run of a
- * thread is about as large as the last: no unmapping and faulting in of its memory each time). */
-static bool reuse_block(const sort_sink *s, block_handle **b, size_t bytes, error *err) {
-    if (*b && block_size(*b) >= bytes) return true;
-    block_free(*b);
-    *b = block_alloc(s->pool, s->tag, BLOCK_TEMPORARY, bytes + bytes / 8, err);
-    return *b != NULL;
-}
-
 bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     atomic_store(&s->spilled, true);
     uint64_t n = st->rows.row_count;
     if (n == 0) return true;
     size_t bytes = (size_t)n * sort_entry_width(s->sort);
-    if (!reuse_block(s, &st->spill_entries, bytes, err) || !reuse_block(s, &st->spill_scratch, bytes, err))
+    if (!block_reserve(s->pool, s->tag, &st->spill_entries, bytes, err) ||
+        !block_reserve(s->pool, s->tag, &st->spill_scratch, bytes, err))
         return false;
     uint8_t *entries = block_data(st->spill_entries);
     sort_make_entries(s->sort, &st->rows, entries);

@@ -64,7 +64,8 @@ typedef struct window_source {
     string_heap key_strings;   /* the copy's long strings */
     /* the bucket being read (its run is the operator's, emptied when done) */
     join_run *bucket;
-    block_handle *bucket_entries; /* loaded in memory: its sorted entries */
+    block_handle *bucket_entries; /* loaded in memory: its sorted entries (kept for the next bucket) */
+    block_handle *bucket_scratch; /* the sort's scratch (kept likewise) */
     sort_sink bucket_sink;        /* larger than a thread's share: its external sort */
     uint8_t *rows[VECTOR_SIZE];
 } window_source;
@@ -98,8 +99,6 @@ static void release_unit(window_source *s) {
     s->step = s->part_step = s->pending_step = 0;
     if (s->bucket) join_run_free(s->bucket);
     s->bucket = NULL;
-    if (s->bucket_entries) block_free(s->bucket_entries);
-    s->bucket_entries = NULL;
     sort_sink_destroy(&s->bucket_sink);
     s->merge = NULL;
     s->entries = NULL;
@@ -117,6 +116,8 @@ void window_source_local_destroy(physical_op *op, void *local) {
     if (s->evals) pool_free(s->pool, s->evals);
     if (s->retained) pool_free(s->pool, s->retained);
     if (s->slots_block) block_free(s->slots_block);
+    block_free(s->bucket_entries);
+    block_free(s->bucket_scratch);
     string_heap_free(&s->key_strings);
     if (s->key_row) pool_free(s->pool, s->key_row);
     pool_free(s->pool, s);
@@ -217,15 +218,24 @@ static bool sort_bucket(const window_params *p, window_global *g, window_source 
 
 /* Loads a bucket: in memory (its blocks pinned, entries sorted) when it fits in the thread's share
  * of the budget with its entries and their sort's scratch, else through an external sort. */
+/* Bytes of the entries and scratch the thread keeps from one bucket to the next. */
+static uint64_t held_bytes(const window_source *s) {
+    return (s->bucket_entries ? block_memory(s->bucket_entries) : 0) +
+           (s->bucket_scratch ? block_memory(s->bucket_scratch) : 0);
+}
+
 static bool load_bucket(const window_params *p, window_global *g, window_source *s, join_run *r, error *err) {
     s->bucket = r;
     uint32_t width = sort_entry_width(&p->w.sort), key_width = p->w.sort.key_width;
-    uint64_t n = r->rows, bytes = n * width;
-    if (join_run_bytes(r) + 2 * bytes > pool_budget_bytes(&g->sink.budget) / g->threads)
+    uint64_t n = r->rows, bytes = n * width, held = held_bytes(s);
+    if (join_run_bytes(r) + (2 * bytes > held ? 2 * bytes : held) > pool_budget_bytes(&g->sink.budget) / g->threads) {
+        block_free(s->bucket_entries); /* the external sort needs the room */
+        block_free(s->bucket_scratch);
+        s->bucket_entries = s->bucket_scratch = NULL;
         return sort_bucket(p, g, s, r, err);
-    block_handle *tmp = NULL;
-    if (!(s->bucket_entries = block_alloc(s->pool, TAG_WINDOW, BLOCK_TEMPORARY, bytes, err)) ||
-        !(tmp = block_alloc(s->pool, TAG_WINDOW, BLOCK_TEMPORARY, bytes, err)))
+    }
+    if (!block_reserve(s->pool, TAG_WINDOW, &s->bucket_entries, bytes, err) ||
+        !block_reserve(s->pool, TAG_WINDOW, &s->bucket_scratch, bytes, err))
         return false;
     uint8_t *entry = block_data(s->bucket_entries);
     bool ok = true;
@@ -240,8 +250,7 @@ static bool load_bucket(const window_params *p, window_global *g, window_source 
             memcpy(entry + key_width, &row, sizeof row);
         }
     }
-    ok = ok && sort_entries(&p->w.sort, s->pool, block_data(s->bucket_entries), block_data(tmp), n, err);
-    block_free(tmp);
+    ok = ok && sort_entries(&p->w.sort, s->pool, block_data(s->bucket_entries), block_data(s->bucket_scratch), n, err);
     if (ok) read_entries(s, block_data(s->bucket_entries), 0, n, n);
     return ok;
 }

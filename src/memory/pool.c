@@ -582,6 +582,13 @@ void *block_pin(block_handle *b, error *err) {
     return data;
 }
 
+bool block_reserve(buffer_pool *pool, memory_tag tag, block_handle **block, size_t size, error *err) {
+    if (*block && block_size(*block) >= size) return true;
+    block_free(*block);
+    *block = block_alloc(pool, tag, BLOCK_TEMPORARY, size + size / 8, err);
+    return *block != NULL;
+}
+
 void *block_pin_resident(block_handle *b) {
     if (pin_again(b)) return b->data;
     buffer_pool *pool = b->pool;

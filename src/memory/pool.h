@@ -74,6 +74,13 @@ void pool_release(buffer_pool *pool, memory_tag tag, uint64_t size);
  * sets err. The caller owns the handle and frees it with block_free. */
 block_handle *block_alloc(buffer_pool *pool, memory_tag tag, block_kind kind, size_t size, error *err);
 
+/* Makes *block (NULL or a pinned block of the caller's) a pinned block of at least size bytes:
+ * the one there when it is large enough, else a new one with an eighth to spare (the old one is
+ * freed; contents are not kept). Scratch that is about the same size at each use (the entries of
+ * a sort run, of a window bucket) then keeps its memory instead of being unmapped and faulted in
+ * again each time. */
+bool block_reserve(buffer_pool *pool, memory_tag tag, block_handle **block, size_t size, error *err);
+
 /* Pins the block (nestable) and returns its memory; reloads an evicted block first, which may
  * need to reserve memory and so may fail (NULL + err). A destroyable block that was evicted
  * comes back zero-filled and block_was_destroyed reports it. */
