@@ -83,7 +83,8 @@ bool sort_sink_store_fits(const sort_sink *s, const sort_store *st, uint32_t n, 
 /* Before a store takes n more rows: writes it out as a run (and empties it) when it would pass its
  * share of the budget (sort_sink_store_fits). */
 bool sort_sink_make_room(sort_sink *s, sort_store *st, uint32_t n, uint32_t threads, error *err);
-/* Sorts the store, writes its first keep rows out as a run and empties it. */
+/* Sorts the store, writes its first keep rows out as a run and empties it (the blocks of its
+ * entries stay with the store for its next run). */
 bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err);
 /* A thread's combine: sorts the store into an in-memory run and moves it with its rows into the
  * sink, or writes it out as a run once the sink has spilled. The store is empty afterwards. */
