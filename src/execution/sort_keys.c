@@ -158,18 +158,20 @@ int sort_compare_rows(const sort_layout *s, const uint8_t *a, const uint8_t *b) 
     return 0;
 }
 
-void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *entries) {
-    uint32_t ew = sort_entry_width(s), width = store->layout->width;
-    uint8_t *out = entries;
-    for (uint32_t b = 0; b < store->blocks.count; b++) {
-        const block_entry *e = &store->blocks.entries[b];
-        for (uint64_t r = 0; r < e->used; r++) {
-            uint8_t *row = e->data + r * width;
-            memcpy(out, row, s->key_width);
-            memcpy(out + s->key_width, &row, sizeof row);
-            out += ew;
-        }
+uint8_t *sort_make_block_entries(const sort_layout *s, uint8_t *data, uint64_t n, uint8_t *out) {
+    uint32_t ew = sort_entry_width(s), width = s->rows->width;
+    for (uint64_t r = 0; r < n; r++, out += ew) {
+        uint8_t *row = data + r * width;
+        memcpy(out, row, s->key_width);
+        memcpy(out + s->key_width, &row, sizeof row);
     }
+    return out;
+}
+
+void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *entries) {
+    uint8_t *out = entries;
+    for (uint32_t b = 0; b < store->blocks.count; b++)
+        out = sort_make_block_entries(s, store->blocks.entries[b].data, store->blocks.entries[b].used, out);
 }
 
 /* ---- merge sort (stable) ------------------------------------------------------------------ */

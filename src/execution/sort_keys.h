@@ -47,6 +47,9 @@ static inline uint8_t *sort_entry_row(const sort_layout *s, const uint8_t *entry
 }
 /* Fills entries (n * entry width bytes) from the rows of a store, in store order. */
 void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *entries);
+/* Writes the entries of the n rows of layout s->rows at data (one block's) from out on; returns
+ * the end of what it wrote. */
+uint8_t *sort_make_block_entries(const sort_layout *s, uint8_t *data, uint64_t n, uint8_t *out);
 /* Sorts n entries stably; tmp has room for n entries. Small fixed scratch comes from pool. */
 bool sort_entries(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uint8_t *tmp, uint64_t n, error *err);
 /* Merges k sorted runs of entries (runs[i] holds counts[i] entries) into out; on ties the earlier

@@ -216,18 +216,17 @@ static bool sort_bucket(const window_params *p, window_global *g, window_source 
     return true;
 }
 
-/* Loads a bucket: in memory (its blocks pinned, entries sorted) when it fits in the thread's share
- * of the budget with its entries and their sort's scratch, else through an external sort. */
 /* Bytes of the entries and scratch the thread keeps from one bucket to the next. */
 static uint64_t held_bytes(const window_source *s) {
     return (s->bucket_entries ? block_memory(s->bucket_entries) : 0) +
            (s->bucket_scratch ? block_memory(s->bucket_scratch) : 0);
 }
 
+/* Loads a bucket: in memory (its blocks pinned, entries sorted) when it fits in the thread's share
+ * of the budget with its entries and their sort's scratch, else through an external sort. */
 static bool load_bucket(const window_params *p, window_global *g, window_source *s, join_run *r, error *err) {
     s->bucket = r;
-    uint32_t width = sort_entry_width(&p->w.sort), key_width = p->w.sort.key_width;
-    uint64_t n = r->rows, bytes = n * width, held = held_bytes(s);
+    uint64_t n = r->rows, bytes = n * sort_entry_width(&p->w.sort), held = held_bytes(s);
     if (join_run_bytes(r) + (2 * bytes > held ? 2 * bytes : held) > pool_budget_bytes(&g->sink.budget) / g->threads) {
         block_free(s->bucket_entries); /* the external sort needs the room */
         block_free(s->bucket_scratch);
@@ -244,11 +243,7 @@ static bool load_bucket(const window_params *p, window_global *g, window_source 
         if (!e->handle || e->used == 0) continue;
         uint8_t *data = join_run_pin(&p->w.rows, r, i, err);
         ok = data && !interrupted(g, err);
-        for (uint64_t k = 0; ok && k < e->used; k++, entry += width) {
-            uint8_t *row = data + k * p->w.rows.width;
-            memcpy(entry, row, key_width);
-            memcpy(entry + key_width, &row, sizeof row);
-        }
+        if (ok) entry = sort_make_block_entries(&p->w.sort, data, e->used, entry);
     }
     ok = ok && sort_entries(&p->w.sort, s->pool, block_data(s->bucket_entries), block_data(s->bucket_scratch), n, err);
     if (ok) read_entries(s, block_data(s->bucket_entries), 0, n, n);
