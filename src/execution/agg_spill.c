@@ -7,23 +7,22 @@
 #include <string.h>
 
 #define RECORD_HEADER 16
-/* Rows of a partition gathered before they are written as one record: the lists of all the
- * partitions fill one standard block. */
-#define PENDING_ROWS (POOL_BLOCK_SIZE / (AGG_SPILL_PARTITIONS * sizeof(uint8_t *)))
+/* Bytes of the copies of rows gathered for all the partitions before they are written as
+ * records: small enough to stay in the core's cache while a record is built from them. */
+#define STAGING_BYTES ((size_t)512 * 1024)
+#define MAX_PENDING_ROWS 512u
+#define MIN_PENDING_ROWS 16u
 
 struct agg_spill {
     buffer_pool *pool;
     const group_shape *shape;
     uint32_t fixed_row;     /* bytes of one group in a record, strings and spilled bytes apart */
     uint32_t sections;      /* sections of a record (each may add up to 7 bytes of padding) */
+    uint32_t pending_rows;  /* rows of a partition gathered before they are written as a record */
     block_handle *pending_block; /* only while a table is written */
-    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x PENDING_ROWS rows waiting to be written */
+    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x pending_rows rows waiting to be written, */
+    uint8_t *staging;       /* pointing at their copies here */
     uint32_t pending_count[AGG_SPILL_PARTITIONS];
-    /* while a table is written: per partition, the bytes (fixed and variable) and the rows not
-     * written yet, and whether its last block was started by this write */
-    uint64_t left_bytes[AGG_SPILL_PARTITIONS];
-    uint64_t left_rows[AGG_SPILL_PARTITIONS];
-    bool open[AGG_SPILL_PARTITIONS];
     group_scratch probe;
     vector *keys;           /* one vector per key column, VECTOR_SIZE values each */
     const vector **key_ptrs;
@@ -90,6 +89,11 @@ agg_spill *agg_spill_create(buffer_pool *pool, const group_shape *shape, error *
         s->fixed_row += shape->functions[f].state_size;
         s->sections += shape->functions[f].spill_write ? 2 : 1;
     }
+    /* Rows are copied out of the table in its order into per-partition staging, then records are
+     * built from the copies in cache, instead of each record's columns being gathered from rows
+     * all over the table (a cache miss per row and field). Very wide rows skip the copy. */
+    uint64_t staged = STAGING_BYTES / ((uint64_t)AGG_SPILL_PARTITIONS * l->width);
+    s->pending_rows = staged >= MIN_PENDING_ROWS ? (staged < MAX_PENDING_ROWS ? (uint32_t)staged : MAX_PENDING_ROWS) : 0;
     uint32_t cols = l->column_count;
     s->keys = pool_calloc(pool, cols + 1, sizeof(vector) + VECTOR_SIZE * sizeof(string_t));
     s->key_ptrs = pool_calloc(pool, cols + 1, sizeof(vector *));
@@ -116,6 +120,9 @@ void agg_spill_destroy(agg_spill *s) {
 }
 
 /* ---- writing ---------------------------------------------------------------------------------- */
+
+/* Rows of a partition gathered before they are written as one record. */
+static inline uint32_t pending_rows(const agg_spill *s) { return s->pending_rows ? s->pending_rows : MAX_PENDING_ROWS; }
 
 /* Bytes of a row outside the fixed part: its strings and the bytes its states spill. */
 static uint64_t row_variable_bytes(const agg_spill *s, const uint8_t *row) {
@@ -219,42 +226,27 @@ static uint64_t write_record(const agg_spill *s, uint8_t *const *rows, uint32_t 
     return off;
 }
 
-/* Size of a new block for partition p: a standard block when what is left to write fills one,
- * else just enough for what is left (at least `record` bytes, one record). */
-static size_t new_block_size(const agg_spill *s, uint32_t p, uint64_t record) {
-    uint64_t overhead = RECORD_HEADER + 8 * (uint64_t)s->sections;
-    uint64_t want = s->left_bytes[p] + (s->left_rows[p] + PENDING_ROWS - 1) / PENDING_ROWS * overhead;
-    if (want < record) want = record;
-    if (want >= POOL_BLOCK_SIZE) return record > POOL_BLOCK_SIZE ? (size_t)record : POOL_BLOCK_SIZE;
-    return (size_t)((want + 4095) & ~(uint64_t)4095);
-}
-
-/* Appends rows[0..n) to partition p as records, each in the partition's last block when this
- * write started that block and the record fits there, else in a new block. A block left by an
- * earlier write is never appended to: it has most likely gone to a temp file, and reading it back
- * to add a little would cost a block's I/O for a few bytes. Blocks are sized to what is left to
- * write, so the last one of a partition is not mostly empty. */
-static bool write_rows(agg_spill *s, block_list *part, uint32_t p, uint8_t *const *rows, uint32_t n, error *err) {
-    uint64_t overhead = RECORD_HEADER + 8 * (uint64_t)s->sections;
+/* Appends rows[0..n) to partition p as records, each in the partition's last block when the
+ * record fits there and that block is still in memory, else in a new standard block (larger only
+ * for a record that needs it). A last block that has gone to a temp file is not read back to add
+ * a little. Standard blocks come from and go back to the pool's free-block cache: partitions do not
+ * map and unmap memory of odd sizes, which costs more than their unused tails. */
+static bool write_rows(agg_spill *s, block_list *part, uint8_t *const *rows, uint32_t n, error *err) {
     while (n > 0) {
-        block_entry *e = s->open[p] && part->count ? &part->entries[part->count - 1] : NULL;
+        block_entry *e = part->count ? &part->entries[part->count - 1] : NULL;
+        uint8_t *data = e ? block_pin_resident(e->handle) : NULL;
         uint64_t bytes = 0;
-        uint32_t m = e ? rows_that_fit(s, rows, n, block_size(e->handle) - e->used, &bytes) : 0;
-        uint8_t *data;
+        uint32_t m = data ? rows_that_fit(s, rows, n, block_size(e->handle) - e->used, &bytes) : 0;
         if (m == 0) {
+            if (data) block_unpin(e->handle);
             rows_that_fit(s, rows, 1, UINT64_MAX, &bytes);
-            if (!(e = block_list_add(part, new_block_size(s, p, bytes), err))) return false;
-            s->open[p] = true;
+            if (!(e = block_list_add(part, bytes > POOL_BLOCK_SIZE ? (size_t)bytes : POOL_BLOCK_SIZE, err))) return false;
             data = e->data;
             m = rows_that_fit(s, rows, n, block_size(e->handle), &bytes);
-        } else if (!(data = block_pin(e->handle, err))) {
-            return false;
         }
         e->used += write_record(s, rows, m, data + e->used);
         block_unpin(e->handle);
         e->data = NULL;
-        s->left_bytes[p] -= bytes - overhead < s->left_bytes[p] ? bytes - overhead : s->left_bytes[p];
-        s->left_rows[p] -= m;
         rows += m;
         n -= m;
     }
@@ -266,28 +258,12 @@ static bool flush_pending(agg_spill *s, agg_partitions *parts, uint32_t p, error
     s->pending_count[p] = 0;
     if (!n) return true;
     parts->rows[p] += n;
-    return write_rows(s, &parts->parts[p], p, s->pending + (size_t)p * PENDING_ROWS, n, err);
+    return write_rows(s, &parts->parts[p], s->pending + (size_t)p * pending_rows(s), n, err);
 }
 
 static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
-    uint32_t width = t->shape->layout.width;
+    uint32_t width = t->shape->layout.width, rows_per_part = pending_rows(s);
     memset(s->pending_count, 0, sizeof s->pending_count);
-    memset(s->left_bytes, 0, sizeof s->left_bytes);
-    memset(s->left_rows, 0, sizeof s->left_rows);
-    memset(s->open, 0, sizeof s->open);
-    bool variable = t->shape->layout.has_strings;
-    for (uint32_t f = 0; f < t->shape->function_count; f++) variable |= t->shape->functions[f].spill_size != NULL;
-    for (uint32_t b = 0; b < t->rows.blocks.count; b++) { /* what each partition will get */
-        block_entry *e = &t->rows.blocks.entries[b];
-        for (uint64_t r = 0; r < e->used; r++) {
-            uint8_t *row = e->data + r * width;
-            uint64_t hash;
-            memcpy(&hash, row, sizeof hash);
-            uint32_t p = partition_of(hash, parts->level);
-            s->left_rows[p]++;
-            s->left_bytes[p] += s->fixed_row + (variable ? row_variable_bytes(s, row) : 0);
-        }
-    }
     for (uint32_t b = 0; b < t->rows.blocks.count; b++) {
         block_entry *e = &t->rows.blocks.entries[b];
         for (uint64_t r = 0; r < e->used; r++) {
@@ -295,8 +271,13 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
             uint64_t hash;
             memcpy(&hash, row, sizeof hash);
             uint32_t p = partition_of(hash, parts->level);
-            s->pending[(size_t)p * PENDING_ROWS + s->pending_count[p]++] = row;
-            if (s->pending_count[p] == PENDING_ROWS && !flush_pending(s, parts, p, err)) return false;
+            size_t slot = (size_t)p * rows_per_part + s->pending_count[p]++;
+            if (s->staging) {
+                memcpy(s->staging + slot * width, row, width);
+                row = s->staging + slot * width;
+            }
+            s->pending[slot] = row;
+            if (s->pending_count[p] == rows_per_part && !flush_pending(s, parts, p, err)) return false;
         }
     }
     for (uint32_t p = 0; p < AGG_SPILL_PARTITIONS; p++)
@@ -304,18 +285,21 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
     return true;
 }
 
-/* The row lists (one standard block) are taken only while writing, so an idle scratch stays
- * small: a thread may hold one per DISTINCT aggregate. */
+/* The row lists and copies are taken only while writing, so an idle scratch stays small: a
+ * thread may hold one per DISTINCT aggregate. */
 bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
     if (t->count == 0) return true;
-    s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY,
-                                   (size_t)AGG_SPILL_PARTITIONS * PENDING_ROWS * sizeof(uint8_t *), err);
+    size_t rows = (size_t)AGG_SPILL_PARTITIONS * pending_rows(s);
+    size_t copies = s->pending_rows ? rows * s->shape->layout.width : 0;
+    s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, rows * sizeof(uint8_t *) + copies, err);
     if (!s->pending_block) return false;
     s->pending = block_data(s->pending_block);
+    s->staging = copies ? (uint8_t *)(s->pending + rows) : NULL;
     bool ok = write_table(s, t, parts, err);
     block_free(s->pending_block);
     s->pending_block = NULL;
     s->pending = NULL;
+    s->staging = NULL;
     return ok;
 }
 

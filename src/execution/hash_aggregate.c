@@ -64,7 +64,7 @@ typedef struct agg_global {
     arena *strings;        /* strings of states created in finalize */
     arena_link *arenas;    /* string arenas of the combined thread-local states */
     pool_budget budget;
-    bool spilled;          /* under lock: the groups are in parts, main is empty */
+    bool spilled;          /* under lock: the groups go into parts (main is written there too) */
     agg_partitions *parts; /* level-0 partitions of every thread, once spilled */
     agg_partitions **dparts; /* per aggregate: the spilled (group, argument) pairs of every thread */
 } agg_global;
@@ -82,20 +82,29 @@ typedef struct agg_local {
     agg_partitions **dparts; /* per aggregate: this thread's spilled (group, argument) pairs */
 } agg_local;
 
-/* The source once spilled: a stack of partition sets (a set at level d + 1 is one partition of
- * the set below it, split again), read depth first; `table` holds the partition being emitted. */
+/* The source once spilled: threads claim the level-0 partitions one at a time. */
 typedef struct agg_spill_source {
     pthread_mutex_t lock;
     bool lock_initialized;
+    agg_partitions *top; /* the spilled groups of every thread (NULL: none) */
+    uint32_t next;       /* under lock: the next partition of top to claim */
+    pool_budget *budget; /* the operator's; each thread's table may take an equal share */
+    uint32_t threads;
+} agg_spill_source;
+
+/* What one source thread holds once spilled: the partition it emits, read into `table`, and the
+ * sets a partition too large for its share was split into (a set at level d + 1 is one
+ * partition of the set below it, split again), read depth first. */
+typedef struct agg_spill_reader {
     agg_spill *spill;
-    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 2];
-    uint32_t next[AGG_SPILL_MAX_LEVEL + 2]; /* next partition to read in each set */
+    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 1];
+    uint32_t next[AGG_SPILL_MAX_LEVEL + 1]; /* next partition to read in each set */
     uint32_t depth;
     group_table table;
     arena *strings;   /* strings of the table's states */
     uint32_t block;   /* emit cursor in the table's rows */
     uint64_t position;
-} agg_spill_source;
+} agg_spill_reader;
 
 typedef struct agg_source_state {
     atomic_uint next_block;
@@ -104,6 +113,7 @@ typedef struct agg_source_state {
 
 typedef struct agg_source_local {
     buffer_pool *pool;
+    agg_spill_reader *reader; /* once spilled, from the thread's first call */
     uint32_t block;
     uint64_t position;
     bool has_block;
@@ -324,17 +334,16 @@ static bool agg_partitions_adopt(agg_partitions **dst, agg_partitions **src, err
     return agg_partitions_move(*dst, *src, err);
 }
 
-/* Under the lock, once spilled: the global tables (combined before anything spilled) and the
- * thread's tables go into the thread's partitions, which join the global ones. */
+/* Under the lock, once spilled and the thread's own tables are written: the global tables
+ * (combined before anything spilled) go into the thread's partitions too, which join the global
+ * ones. */
 static bool agg_combine_spilled(const agg_params *p, agg_global *g, agg_local *l, error *err) {
-    g->spilled = true;
     if (g->main.count) {
         if (!agg_spill_table(p, l, &g->main, err)) return false;
         agg_global_free_arenas(g, l->pool);
     }
     for (uint32_t a = 0; a < p->aggregate_count; a++)
         if (p->aggregates[a].distinct && !agg_spill_distinct(p, l, a, &g->distinct[a], err)) return false;
-    if (!agg_local_spill(p, l, err)) return false;
     if (!agg_partitions_adopt(&g->parts, &l->parts, err)) return false;
     for (uint32_t a = 0; a < p->aggregate_count; a++)
         if (!agg_partitions_adopt(&g->dparts[a], &l->dparts[a], err)) return false;
@@ -396,9 +405,13 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
     pthread_mutex_lock(&g->lock);
     if (p->can_spill && (g->spilled || l->parts ||
                          agg_global_bytes(p, g) + agg_local_bytes(p, l) > pool_budget_bytes(&g->budget))) {
-        bool ok = agg_combine_spilled(p, g, l, err);
+        g->spilled = true; /* from now on no thread merges into the global tables */
         pthread_mutex_unlock(&g->lock);
         pool_free(ctx->pool, link);
+        if (!agg_local_spill(p, l, err)) return false; /* the threads write at the same time */
+        pthread_mutex_lock(&g->lock);
+        bool ok = agg_combine_spilled(p, g, l, err);
+        pthread_mutex_unlock(&g->lock);
         return ok;
     }
     link->strings = l->strings;
@@ -567,36 +580,50 @@ static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
 
 /* ---- source ------------------------------------------------------------------------------ */
 
-/* Frees what the spilled source holds (partitions not read yet, the table being emitted). */
+/* Frees the partitions no thread claimed. */
 static void agg_spill_source_free(agg_spill_source *ss) {
     if (!ss) return;
-    for (uint32_t d = 0; d < ss->depth; d++) agg_partitions_destroy(ss->sets[d]);
-    ss->depth = 0;
-    group_table_free(&ss->table);
-    if (ss->strings) arena_destroy(ss->strings);
-    ss->strings = NULL;
-    agg_spill_destroy(ss->spill);
-    ss->spill = NULL;
+    agg_partitions_destroy(ss->top);
+    ss->top = NULL;
     if (ss->lock_initialized) pthread_mutex_destroy(&ss->lock);
     ss->lock_initialized = false;
 }
 
 /* The spilled source takes over the global partitions. */
-static bool agg_spill_source_init(const agg_params *p, agg_global *g, agg_source_state *st, exec_context *ctx,
-                                  error *err) {
+static bool agg_spill_source_init(agg_global *g, agg_source_state *st, exec_context *ctx, error *err) {
     agg_spill_source *ss = arena_alloc(ctx->arena, sizeof *ss, err);
     if (!ss) return false;
+    memset(ss, 0, sizeof *ss);
     pthread_mutex_init(&ss->lock, NULL);
     ss->lock_initialized = true;
+    ss->top = g->parts;
+    g->parts = NULL;
+    ss->budget = &g->budget;
+    ss->threads = ctx->threads ? ctx->threads : 1;
     st->spill = ss;
-    group_table_init(&ss->table, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
-    if (!(ss->strings = arena_create(ctx->pool, TAG_HASH_TABLE))) return oom(err, "aggregate string arena");
-    if (!(ss->spill = agg_spill_create(ctx->pool, &p->main_shape, err))) return false;
-    if (g->parts) {
-        ss->sets[ss->depth++] = g->parts;
-        g->parts = NULL;
-    }
     return true;
+}
+
+static void agg_spill_reader_destroy(buffer_pool *pool, agg_spill_reader *r) {
+    if (!r) return;
+    for (uint32_t d = 0; d < r->depth; d++) agg_partitions_destroy(r->sets[d]);
+    group_table_free(&r->table);
+    if (r->strings) arena_destroy(r->strings);
+    agg_spill_destroy(r->spill);
+    pool_free(pool, r);
+}
+
+static agg_spill_reader *agg_spill_reader_create(const agg_params *p, buffer_pool *pool, error *err) {
+    agg_spill_reader *r = pool_calloc(pool, 1, sizeof *r);
+    if (!r) return oom(err, "aggregate partition reader"), NULL;
+    group_table_init(&r->table, &p->main_shape, pool, TAG_HASH_TABLE);
+    if (!(r->strings = arena_create(pool, TAG_HASH_TABLE))) oom(err, "aggregate string arena");
+    else r->spill = agg_spill_create(pool, &p->main_shape, err);
+    if (!r->spill) {
+        agg_spill_reader_destroy(pool, r);
+        return NULL;
+    }
+    return r;
 }
 
 static bool agg_source_init(physical_op *op, exec_context *ctx, error *err) {
@@ -605,7 +632,7 @@ static bool agg_source_init(physical_op *op, exec_context *ctx, error *err) {
     if (!st) return false;
     atomic_init(&st->next_block, 0);
     op->source_state = st;
-    return !g->spilled || agg_spill_source_init(op->params, g, st, ctx, err);
+    return !g->spilled || agg_spill_source_init(g, st, ctx, err);
 }
 
 static void *agg_source_local_init(physical_op *op, exec_context *ctx, error *err) {
@@ -629,6 +656,7 @@ static void agg_source_local_destroy(physical_op *op, void *local) {
     (void)op;
     agg_source_local *l = local;
     if (!l) return;
+    agg_spill_reader_destroy(l->pool, l->reader);
     arena_destroy(l->strings);
     pool_free(l->pool, l);
 }
@@ -664,63 +692,71 @@ static bool agg_emit_rows(const agg_params *p, agg_source_local *l, uint32_t n, 
     return true;
 }
 
-/* Makes ss->table the next partition's groups; false with no error when none is left. */
-static bool agg_spill_next_table(agg_global *g, agg_spill_source *ss, error *err) {
-    group_table_reset(&ss->table);
-    arena_reset(ss->strings);
-    ss->block = 0;
-    ss->position = 0;
-    while (ss->depth > 0) {
-        uint32_t d = ss->depth - 1;
-        agg_partitions *set = ss->sets[d];
-        if (ss->next[d] == AGG_SPILL_PARTITIONS) {
-            agg_partitions_destroy(set);
-            ss->depth--;
-            continue;
+/* The next partition for reader r: one of its own split sets', else one claimed from the source
+ * (level 0); NULL when none is left. */
+static block_list *agg_spill_claim(agg_spill_source *ss, agg_spill_reader *r, uint32_t *level) {
+    while (r->depth > 0) {
+        uint32_t d = r->depth - 1;
+        agg_partitions *set = r->sets[d];
+        if (r->next[d] < AGG_SPILL_PARTITIONS) {
+            *level = set->level;
+            return &set->parts[r->next[d]++];
         }
-        block_list *part = &set->parts[ss->next[d]++];
+        agg_partitions_destroy(set);
+        r->depth--;
+    }
+    if (!ss->top) return NULL;
+    pthread_mutex_lock(&ss->lock);
+    uint32_t i = ss->next < AGG_SPILL_PARTITIONS ? ss->next++ : AGG_SPILL_PARTITIONS;
+    pthread_mutex_unlock(&ss->lock);
+    *level = 0;
+    return i < AGG_SPILL_PARTITIONS ? &ss->top->parts[i] : NULL;
+}
+
+/* Makes r->table the groups of the reader's next partition; false with no error when none is
+ * left. */
+static bool agg_spill_next_table(agg_spill_source *ss, agg_spill_reader *r, error *err) {
+    group_table_reset(&r->table);
+    arena_reset(r->strings);
+    r->block = 0;
+    r->position = 0;
+    for (;;) {
+        uint32_t level;
+        block_list *part = agg_spill_claim(ss, r, &level);
+        if (!part) return false;
         if (part->count == 0) continue;
         agg_partitions *sub = NULL;
-        bool ok = agg_spill_read_partition(ss->spill, part, set->level, &ss->table, ss->strings,
-                                           pool_budget_bytes(&g->budget), &sub, err);
+        uint64_t share = pool_budget_bytes(ss->budget) / ss->threads;
+        bool ok = agg_spill_read_partition(r->spill, part, level, &r->table, r->strings, share, &sub, err);
         if (sub) { /* split again: read its partitions first */
-            ss->sets[ss->depth] = sub;
-            ss->next[ss->depth++] = 0;
+            r->sets[r->depth] = sub;
+            r->next[r->depth++] = 0;
         }
         if (!ok) return false;
         if (!sub) return true;
     }
-    return false;
 }
 
-/* The spilled source: one thread at a time emits the current partition's table, then reads the
- * next partition. */
-static bool agg_get_data_spilled(const agg_params *p, agg_global *g, agg_spill_source *ss, agg_source_local *l,
-                                 chunk *out, error *err) {
-    pthread_mutex_lock(&ss->lock);
-    const block_list *blocks = &ss->table.rows.blocks;
-    bool ok = true;
-    while (!(ss->block < blocks->count && ss->position < blocks->entries[ss->block].used)) {
-        if (ss->block < blocks->count) {
-            ss->block++;
-            ss->position = 0;
+/* The spilled source: each thread reads partitions into a table of its own and emits it. */
+static bool agg_get_data_spilled(const agg_params *p, agg_spill_source *ss, agg_source_local *l, chunk *out,
+                                 error *err) {
+    if (!l->reader && !(l->reader = agg_spill_reader_create(p, l->pool, err))) return false;
+    agg_spill_reader *r = l->reader;
+    const block_list *blocks = &r->table.rows.blocks;
+    while (!(r->block < blocks->count && r->position < blocks->entries[r->block].used)) {
+        if (r->block < blocks->count) {
+            r->block++;
+            r->position = 0;
             continue;
         }
-        if (!agg_spill_next_table(g, ss, err)) {
-            ok = !error_is_set(err);
-            break;
-        }
+        if (!agg_spill_next_table(ss, r, err)) return !error_is_set(err);
     }
-    if (ok && ss->block < blocks->count) {
-        const block_entry *e = &blocks->entries[ss->block];
-        uint64_t left = e->used - ss->position;
-        uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
-        for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (ss->position + k) * p->main_shape.layout.width;
-        ss->position += n;
-        ok = agg_emit_rows(p, l, n, true, out, err);
-    }
-    pthread_mutex_unlock(&ss->lock);
-    return ok;
+    const block_entry *e = &blocks->entries[r->block];
+    uint64_t left = e->used - r->position;
+    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
+    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (r->position + k) * p->main_shape.layout.width;
+    r->position += n;
+    return agg_emit_rows(p, l, n, true, out, err);
 }
 
 static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
@@ -730,7 +766,7 @@ static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk 
     agg_source_state *st = op->source_state;
     agg_source_local *l = local;
     out->count = 0;
-    if (st->spill) return agg_get_data_spilled(p, g, st->spill, l, out, err);
+    if (st->spill) return agg_get_data_spilled(p, st->spill, l, out, err);
     const block_list *blocks = &g->main.rows.blocks;
     const row_layout *layout = &p->main_shape.layout;
     for (;;) {
