@@ -7,21 +7,17 @@
 #include <string.h>
 
 #define RECORD_HEADER 16
-/* Bytes of the copies of rows gathered for all the partitions before they are written as
- * records: small enough to stay in the core's cache while a record is built from them. */
-#define STAGING_BYTES ((size_t)512 * 1024)
-#define MAX_PENDING_ROWS 512u
-#define MIN_PENDING_ROWS 16u
+/* Rows of a partition gathered before they are written as one record: the lists of all the
+ * partitions fill one standard block. */
+#define PENDING_ROWS (POOL_BLOCK_SIZE / (AGG_SPILL_PARTITIONS * sizeof(uint8_t *)))
 
 struct agg_spill {
     buffer_pool *pool;
     const group_shape *shape;
     uint32_t fixed_row;     /* bytes of one group in a record, strings and spilled bytes apart */
     uint32_t sections;      /* sections of a record (each may add up to 7 bytes of padding) */
-    uint32_t pending_rows;  /* rows of a partition gathered before they are written as a record */
     block_handle *pending_block; /* only while a table is written */
-    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x pending_rows rows waiting to be written, */
-    uint8_t *staging;       /* pointing at their copies here */
+    uint8_t **pending;      /* AGG_SPILL_PARTITIONS x PENDING_ROWS rows waiting to be written */
     uint32_t pending_count[AGG_SPILL_PARTITIONS];
     group_scratch probe;
     vector *keys;           /* one vector per key column, VECTOR_SIZE values each */
@@ -89,11 +85,6 @@ agg_spill *agg_spill_create(buffer_pool *pool, const group_shape *shape, error *
         s->fixed_row += shape->functions[f].state_size;
         s->sections += shape->functions[f].spill_write ? 2 : 1;
     }
-    /* Rows are copied out of the table in its order into per-partition staging, then records are
-     * built from the copies in cache, instead of each record's columns being gathered from rows
-     * all over the table (a cache miss per row and field). Very wide rows skip the copy. */
-    uint64_t staged = STAGING_BYTES / ((uint64_t)AGG_SPILL_PARTITIONS * l->width);
-    s->pending_rows = staged >= MIN_PENDING_ROWS ? (staged < MAX_PENDING_ROWS ? (uint32_t)staged : MAX_PENDING_ROWS) : 0;
     uint32_t cols = l->column_count;
     s->keys = pool_calloc(pool, cols + 1, sizeof(vector) + VECTOR_SIZE * sizeof(string_t));
     s->key_ptrs = pool_calloc(pool, cols + 1, sizeof(vector *));
@@ -120,9 +111,6 @@ void agg_spill_destroy(agg_spill *s) {
 }
 
 /* ---- writing ---------------------------------------------------------------------------------- */
-
-/* Rows of a partition gathered before they are written as one record. */
-static inline uint32_t pending_rows(const agg_spill *s) { return s->pending_rows ? s->pending_rows : MAX_PENDING_ROWS; }
 
 /* Bytes of a row outside the fixed part: its strings and the bytes its states spill. */
 static uint64_t row_variable_bytes(const agg_spill *s, const uint8_t *row) {
@@ -258,11 +246,11 @@ static bool flush_pending(agg_spill *s, agg_partitions *parts, uint32_t p, error
     s->pending_count[p] = 0;
     if (!n) return true;
     parts->rows[p] += n;
-    return write_rows(s, &parts->parts[p], s->pending + (size_t)p * pending_rows(s), n, err);
+    return write_rows(s, &parts->parts[p], s->pending + (size_t)p * PENDING_ROWS, n, err);
 }
 
 static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
-    uint32_t width = t->shape->layout.width, rows_per_part = pending_rows(s);
+    uint32_t width = t->shape->layout.width;
     memset(s->pending_count, 0, sizeof s->pending_count);
     for (uint32_t b = 0; b < t->rows.blocks.count; b++) {
         block_entry *e = &t->rows.blocks.entries[b];
@@ -271,13 +259,8 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
             uint64_t hash;
             memcpy(&hash, row, sizeof hash);
             uint32_t p = partition_of(hash, parts->level);
-            size_t slot = (size_t)p * rows_per_part + s->pending_count[p]++;
-            if (s->staging) {
-                memcpy(s->staging + slot * width, row, width);
-                row = s->staging + slot * width;
-            }
-            s->pending[slot] = row;
-            if (s->pending_count[p] == rows_per_part && !flush_pending(s, parts, p, err)) return false;
+            s->pending[(size_t)p * PENDING_ROWS + s->pending_count[p]++] = row;
+            if (s->pending_count[p] == PENDING_ROWS && !flush_pending(s, parts, p, err)) return false;
         }
     }
     for (uint32_t p = 0; p < AGG_SPILL_PARTITIONS; p++)
@@ -285,21 +268,18 @@ static bool write_table(agg_spill *s, group_table *t, agg_partitions *parts, err
     return true;
 }
 
-/* The row lists and copies are taken only while writing, so an idle scratch stays small: a
- * thread may hold one per DISTINCT aggregate. */
+/* The row lists (one standard block) are taken only while writing, so an idle scratch stays
+ * small: a thread may hold one per DISTINCT aggregate. */
 bool agg_spill_write_table(agg_spill *s, group_table *t, agg_partitions *parts, error *err) {
     if (t->count == 0) return true;
-    size_t rows = (size_t)AGG_SPILL_PARTITIONS * pending_rows(s);
-    size_t copies = s->pending_rows ? rows * s->shape->layout.width : 0;
-    s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, rows * sizeof(uint8_t *) + copies, err);
+    s->pending_block = block_alloc(s->pool, TAG_HASH_TABLE, BLOCK_TEMPORARY,
+                                   (size_t)AGG_SPILL_PARTITIONS * PENDING_ROWS * sizeof(uint8_t *), err);
     if (!s->pending_block) return false;
     s->pending = block_data(s->pending_block);
-    s->staging = copies ? (uint8_t *)(s->pending + rows) : NULL;
     bool ok = write_table(s, t, parts, err);
     block_free(s->pending_block);
     s->pending_block = NULL;
     s->pending = NULL;
-    s->staging = NULL;
     return ok;
 }
 

@@ -8,11 +8,10 @@
  * a block is pinned only while a record is written into it or read from it, so the pool may write
  * the others to temp files. Blocks are standard blocks (the pool recycles their memory); a write
  * appends to the partition's last block while that block is still in memory, never reading one
- * back from a temp file to add to it. A table's rows are copied in table order into per-partition
- * staging and each record is built from the copies, which stay in cache. The same shapes serve
- * the hash aggregate's distinct (group, argument) pairs: a shape without aggregate states. Later
- * each partition is read back into a group table of its own (states merged with the functions'
- * combine); a partition whose table would pass the budget is split again with the next hash bits.
+ * back from a temp file to add to it. The same shapes serve the hash aggregate's distinct (group,
+ * argument) pairs: a shape without aggregate states. Later each partition is read back into a
+ * group table of its own (states merged with the functions' combine); a partition whose table
+ * would pass the budget is split again with the next hash bits.
  *
  * A record holds up to 512 groups (a partition's rows gathered at a time) and never spans blocks:
  *   header       uint32 rows, uint32 bytes (the whole record, a multiple of 8), 8 bytes zero
