@@ -135,25 +135,24 @@ bool sort_run_cursor_next(sort_run_cursor *c, block_handle **done, error *err) {
 
 /* ---- merging ------------------------------------------------------------------------------- */
 
-static inline bool merger_less(const sort_merger *m, uint32_t a, uint32_t b) {
-    const uint8_t *ra = sort_run_cursor_row(&m->cursors[a]), *rb = sort_run_cursor_row(&m->cursors[b]);
-    int r = memcmp(ra, rb, m->sort->key_width);
-    if (r == 0 && m->sort->tie_break) r = sort_compare_rows(m->sort, ra, rb);
-    return r < 0 || (r == 0 && a < b);
+/* memcmp order of two normalized keys; the first 8 bytes as one big-endian word. */
+static inline int key_compare(const uint8_t *a, const uint8_t *b, uint32_t width) {
+    if (width < 8) return memcmp(a, b, width);
+    uint64_t x, y;
+    memcpy(&x, a, sizeof x);
+    memcpy(&y, b, sizeof y);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    return memcmp(a + 8, b + 8, width - 8);
 }
 
-static void heap_sift_down(sort_merger *m, uint32_t i) {
-    uint32_t *h = m->heap, n = m->heap_size;
-    for (;;) {
-        uint32_t l = 2 * i + 1, best = i;
-        if (l < n && merger_less(m, h[l], h[best])) best = l;
-        if (l + 1 < n && merger_less(m, h[l + 1], h[best])) best = l + 1;
-        if (best == i) return;
-        uint32_t t = h[i];
-        h[i] = h[best];
-        h[best] = t;
-        i = best;
-    }
+/* Whether run a's row goes before run b's: an exhausted run never does; ties go to the lower run,
+ * so the merge is stable. */
+static inline bool merger_before(const sort_merger *m, uint32_t a, uint32_t b) {
+    const uint8_t *ra = sort_run_cursor_row(&m->cursors[a]), *rb = sort_run_cursor_row(&m->cursors[b]);
+    if (!ra || !rb) return ra != NULL;
+    int r = key_compare(ra, rb, m->sort->key_width);
+    if (r == 0 && m->sort->tie_break) r = sort_compare_rows(m->sort, ra, rb);
+    return r < 0 || (r == 0 && a < b);
 }
 
 bool sort_merger_open(sort_merger *m, const sort_layout *s, buffer_pool *pool, sort_run *runs, uint32_t k, error *err) {
@@ -161,8 +160,8 @@ bool sort_merger_open(sort_merger *m, const sort_layout *s, buffer_pool *pool, s
     m->sort = s;
     m->pool = pool;
     m->cursors = pool_calloc(pool, k ? k : 1, sizeof *m->cursors);
-    m->heap = pool_calloc(pool, k ? k : 1, sizeof *m->heap);
-    if (!m->cursors || !m->heap) {
+    m->tree = pool_calloc(pool, 2 * (size_t)(k ? k : 1), sizeof *m->tree);
+    if (!m->cursors || !m->tree) {
         sort_merger_close(m);
         return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate the merge of sorted runs");
     }
@@ -172,31 +171,48 @@ bool sort_merger_open(sort_merger *m, const sort_layout *s, buffer_pool *pool, s
             sort_merger_close(m);
             return false;
         }
-        if (sort_run_cursor_row(&m->cursors[i])) m->heap[m->heap_size++] = i;
     }
-    for (uint32_t i = m->heap_size / 2; i-- > 0;) heap_sift_down(m, i);
+    /* play the matches bottom up: winners go up (held in the upper half meanwhile), losers stay */
+    uint32_t *t = m->tree;
+    for (uint32_t i = 0; i < k; i++) t[k + i] = i;
+    for (uint32_t n = k; n-- > 1;) {
+        uint32_t l = 2 * n, r = l + 1; /* a child below k is a node: its winner is at k + child */
+        uint32_t a = t[l < k ? k + l : l], b = t[r < k ? k + r : r];
+        bool a_wins = merger_before(m, a, b);
+        t[n] = a_wins ? b : a;
+        t[k + n] = a_wins ? a : b; /* winner of node n, read by its parent (slot k + n is done) */
+    }
+    t[0] = k > 1 ? t[k + 1] : 0;
     return true;
 }
 
 bool sort_merger_next(sort_merger *m, uint8_t **row, block_handle **done, error *err) {
     *row = NULL;
     *done = NULL;
-    if (m->heap_size == 0) return true;
-    sort_run_cursor *c = &m->cursors[m->heap[0]];
+    if (m->k == 0) return true;
+    uint32_t w = m->tree[0];
+    sort_run_cursor *c = &m->cursors[w];
     *row = sort_run_cursor_row(c);
+    if (!*row) return true; /* the smallest is an exhausted run: all are */
     if (!sort_run_cursor_next(c, done, err)) return false;
-    if (!sort_run_cursor_row(c)) m->heap[0] = m->heap[--m->heap_size];
-    if (m->heap_size > 1) heap_sift_down(m, 0);
+    for (uint32_t n = (m->k + w) / 2; n >= 1; n /= 2) {
+        if (merger_before(m, m->tree[n], w)) {
+            uint32_t t = m->tree[n];
+            m->tree[n] = w;
+            w = t;
+        }
+    }
+    m->tree[0] = w;
     return true;
 }
 
 void sort_merger_close(sort_merger *m) {
     /* the cursors' pins go with their blocks, which the runs free */
     if (m->cursors) pool_free(m->pool, m->cursors);
-    if (m->heap) pool_free(m->pool, m->heap);
+    if (m->tree) pool_free(m->pool, m->tree);
     m->cursors = NULL;
-    m->heap = NULL;
-    m->k = m->heap_size = 0;
+    m->tree = NULL;
+    m->k = 0;
 }
 
 #define MERGE_POLL_ROWS 4096 /* rows between looks at the interrupt flag */

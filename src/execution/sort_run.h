@@ -89,12 +89,15 @@ bool sort_run_cursor_next(sort_run_cursor *c, block_handle **done, error *err);
 /* A k-way merge over runs: a binary heap of cursors ordered by the normalized key (memcmp), the
  * full row comparison on equal keys when the sort needs it, then the run's index (so the merge is
  * stable). Its arrays are pool_malloc'ed (METADATA; they grow with k, not with rows). */
+/* A tournament (loser) tree over the runs' cursors: tree[0] is the run whose row is smallest,
+ * tree[n] for 0 < n < k the loser of the match at node n (leaf of run i: node k + i). Taking a row
+ * replays one path to the root: one comparison per level. */
 typedef struct sort_merger {
     const sort_layout *sort;
     buffer_pool *pool;
     sort_run_cursor *cursors;
-    uint32_t *heap;
-    uint32_t k, heap_size;
+    uint32_t *tree; /* 2k entries; the upper half is scratch while the tree is built */
+    uint32_t k;
 } sort_merger;
 
 /* Opens a cursor on each of the k runs. On failure the merger holds nothing (the runs keep their
