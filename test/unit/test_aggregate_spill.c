@@ -494,6 +494,13 @@ static void test_partition_module(void) {
     }
     CHECK(ok, "writing: %s", err.message);
     CHECK(agg_partitions_rows(parts) == (uint64_t)MODULE_GROUPS * MODULE_BATCHES);
+    /* nothing was evicted, so every write appended to the partition's standard block */
+    uint32_t other_blocks = 0;
+    for (uint32_t p = 0; ok && p < AGG_SPILL_PARTITIONS; p++) {
+        const block_list *l = &parts->parts[p];
+        if (l->count != 1 || block_size(l->entries[0].handle) != POOL_BLOCK_SIZE) other_blocks++;
+    }
+    CHECK(other_blocks == 0, "%u partitions hold other than one standard block", other_blocks);
     ok = ok && module_read(&h, s, parts, 1, &err);
     CHECK(ok, "reading: %s", err.message);
     CHECK(h.groups == MODULE_GROUPS, "groups %" PRIu64, h.groups);
