@@ -412,17 +412,35 @@ void join_table_free(join_table *t) {
     memset(t, 0, sizeof *t);
 }
 
+void join_table_reset(join_table *t) {
+    block_handle *directory = t->directory_block;
+    t->directory_block = NULL;
+    join_table_free(t);
+    t->directory_block = directory;
+}
+
 /* Builds a hashed table over the rows of blocks [from, to) of run: the blocks are pinned (and
- * stay pinned until they are freed) and their rows linked into a new directory. */
+ * stay pinned until they are freed) and their rows linked into a directory, the one t kept from
+ * join_table_reset when it has the size needed (partitions of one join mostly do), else a new
+ * one: a join of many partitions does not map and fault in a directory for each. */
 bool join_table_load_blocks(const join_params *p, join_table *t, join_run *run, uint32_t from, uint32_t to,
                             buffer_pool *pool, error *err) {
+    block_handle *kept = t->directory_block;
     memset(t, 0, sizeof *t);
     uint64_t rows = 0;
     for (uint32_t b = from; b < to; b++) rows += run->blocks.entries[b].handle ? run->blocks.entries[b].used : 0;
-    if (rows == 0) return true;
     uint64_t bytes = directory_bytes(rows);
-    t->directory_block = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err);
-    if (!t->directory_block) return false;
+    if (kept && (rows == 0 || block_size(kept) != bytes)) {
+        block_free(kept);
+        kept = NULL;
+    }
+    if (rows == 0) return true;
+    if (kept) {
+        t->directory_block = kept;
+        memset(block_data(kept), 0, bytes);
+    } else if (!(t->directory_block = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, bytes, err))) {
+        return false;
+    }
     t->directory = block_data(t->directory_block);
     t->mask = bytes / sizeof(uint8_t *) - 1;
     uint32_t width = p->layout.width;

@@ -144,8 +144,11 @@ static inline bool hash_join_oom(error *err, const char *what) {
 /* ---- hash_join.c ---------------------------------------------------------------------------- */
 
 void join_table_free(join_table *t);
+/* Empties t but keeps its directory block for the next load (join_table_free frees it). */
+void join_table_reset(join_table *t);
 /* Builds a hashed table over the rows of blocks [from, to) of run: the blocks are pinned (and
- * stay pinned until they are freed) and their rows linked into a new directory. */
+ * stay pinned until they are freed) and their rows linked into a directory (the one t kept when
+ * it has the size needed, else a new one). */
 bool join_table_load_blocks(const join_params *p, join_table *t, join_run *run, uint32_t from, uint32_t to,
                             buffer_pool *pool, error *err);
 bool join_table_load(const join_params *p, join_table *t, join_run *run, buffer_pool *pool, error *err);

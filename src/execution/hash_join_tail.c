@@ -173,7 +173,7 @@ void *join_source_local_init(physical_op *op, exec_context *ctx, error *err) {
 static void tail_task_done(join_tail_local *l) {
     if (l->block_data) join_run_free_block(&l->task.probe, l->block);
     l->block_data = NULL;
-    join_table_free(&l->table);
+    join_table_reset(&l->table); /* its directory may serve the next task */
     join_task_free(&l->task);
     if (l->flags) block_free(l->flags);
     l->flags = NULL;
@@ -189,6 +189,7 @@ void join_source_local_destroy(physical_op *op, void *local) {
     join_tail_local *l = local;
     if (!l) return;
     if (l->has_task) tail_task_done(l);
+    join_table_free(&l->table);
     join_spill_parts_destroy(l->pool, l->split[0]);
     join_spill_parts_destroy(l->pool, l->split[1]);
     join_probe_local_destroy(l->probe);
@@ -301,7 +302,7 @@ static bool next_probe_rows(const join_params *p, join_tail_local *l, uint32_t *
  * blocks that fit in `share` bytes (at least one) and rewinds the probe rows. */
 static bool start_pass(const join_params *p, join_tail_local *l, uint64_t share, error *err) {
     join_run *build = &l->task.build;
-    join_table_free(&l->table);
+    join_table_reset(&l->table);
     for (uint32_t b = l->slice_from; b < l->slice_to; b++) join_run_free_block(build, b);
     uint32_t from = l->slice_to, to = from;
     uint64_t bytes = 0, rows = 0;
