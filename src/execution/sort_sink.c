@@ -135,7 +135,7 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     sort_make_entries(s->sort, &st->rows, entries);
     if (!sort_entries(s->sort, s->pool, entries, block_data(st->spill_scratch), n, err)) return false;
     bool ok = spill_entries(s, entries, n < s->keep ? n : s->keep, err); /* top-N needs no more */
-    row_store_clear(&st->rows); /* the store stays usable, its large blocks kept for the next rows */
+    row_store_free(&st->rows); /* the store stays usable */
     string_heap_free(&st->strings);
     return ok;
 }
@@ -143,7 +143,7 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
 /* Bytes the store would hold, with its sort's entries and scratch, after n more rows. */
 static uint64_t store_projected_bytes(const sort_sink *s, const sort_store *st, uint32_t n) {
     const row_store *rs = &st->rows;
-    uint64_t bytes = row_store_bytes(rs) + block_list_bytes(&st->strings.blocks);
+    uint64_t bytes = block_list_bytes(&rs->blocks) + block_list_bytes(&st->strings.blocks);
     uint64_t entries = 2 * (rs->row_count + n) * (uint64_t)sort_entry_width(s->sort), held = 0;
     if (st->spill_entries) held += block_memory(st->spill_entries);
     if (st->spill_scratch) held += block_memory(st->spill_scratch);
