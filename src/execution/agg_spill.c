@@ -214,7 +214,7 @@ static uint64_t write_record(const agg_spill *s, uint8_t *const *rows, uint32_t 
     return off;
 }
 
-/* Appends rows[0..n) to partition p as records, each in the partition's last block when the
+/* Appends rows[0..n) to partition `part` as records, each in its last block when the
  * record fits there and that block is still in memory, else in a new standard block (larger only
  * for a record that needs it). A last block that has gone to a temp file is not read back to add
  * a little. Standard blocks come from and go back to the pool's free-block cache: partitions do not
