@@ -177,7 +177,7 @@ void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *en
 /* ---- merge sort (stable) ------------------------------------------------------------------ */
 
 static inline int entry_compare(const sort_layout *s, const uint8_t *a, const uint8_t *b) {
-    int r = memcmp(a, b, s->key_width);
+    int r = sort_key_compare(s, a, b);
     if (r || !s->tie_break) return r;
     return sort_compare_rows(s, sort_entry_row(s, a), sort_entry_row(s, b));
 }

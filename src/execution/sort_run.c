@@ -135,22 +135,12 @@ bool sort_run_cursor_next(sort_run_cursor *c, block_handle **done, error *err) {
 
 /* ---- merging ------------------------------------------------------------------------------- */
 
-/* memcmp order of two normalized keys; the first 8 bytes as one big-endian word. */
-static inline int key_compare(const uint8_t *a, const uint8_t *b, uint32_t width) {
-    if (width < 8) return memcmp(a, b, width);
-    uint64_t x, y;
-    memcpy(&x, a, sizeof x);
-    memcpy(&y, b, sizeof y);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
-    return memcmp(a + 8, b + 8, width - 8);
-}
-
 /* Whether run a's row goes before run b's: an exhausted run never does; ties go to the lower run,
  * so the merge is stable. */
 static inline bool merger_before(const sort_merger *m, uint32_t a, uint32_t b) {
     const uint8_t *ra = sort_run_cursor_row(&m->cursors[a]), *rb = sort_run_cursor_row(&m->cursors[b]);
     if (!ra || !rb) return ra != NULL;
-    int r = key_compare(ra, rb, m->sort->key_width);
+    int r = sort_key_compare(m->sort, ra, rb);
     if (r == 0 && m->sort->tie_break) r = sort_compare_rows(m->sort, ra, rb);
     return r < 0 || (r == 0 && a < b);
 }
