@@ -84,10 +84,8 @@ typedef struct agg_local {
 
 /* The source once spilled: threads claim the level-0 partitions one at a time. */
 typedef struct agg_spill_source {
-    pthread_mutex_t lock;
-    bool lock_initialized;
     agg_partitions *top; /* the spilled groups of every thread (NULL: none) */
-    uint32_t next;       /* under lock: the next partition of top to claim */
+    atomic_uint next;    /* the next partition of top to claim */
     pool_budget *budget; /* the operator's; each thread's table may take an equal share */
     uint32_t threads;
 } agg_spill_source;
@@ -585,17 +583,13 @@ static void agg_spill_source_free(agg_spill_source *ss) {
     if (!ss) return;
     agg_partitions_destroy(ss->top);
     ss->top = NULL;
-    if (ss->lock_initialized) pthread_mutex_destroy(&ss->lock);
-    ss->lock_initialized = false;
 }
 
 /* The spilled source takes over the global partitions. */
 static bool agg_spill_source_init(agg_global *g, agg_source_state *st, exec_context *ctx, error *err) {
     agg_spill_source *ss = arena_alloc(ctx->arena, sizeof *ss, err);
     if (!ss) return false;
-    memset(ss, 0, sizeof *ss);
-    pthread_mutex_init(&ss->lock, NULL);
-    ss->lock_initialized = true;
+    atomic_init(&ss->next, 0);
     ss->top = g->parts;
     g->parts = NULL;
     ss->budget = &g->budget;
@@ -706,11 +700,19 @@ static block_list *agg_spill_claim(agg_spill_source *ss, agg_spill_reader *r, ui
         r->depth--;
     }
     if (!ss->top) return NULL;
-    pthread_mutex_lock(&ss->lock);
-    uint32_t i = ss->next < AGG_SPILL_PARTITIONS ? ss->next++ : AGG_SPILL_PARTITIONS;
-    pthread_mutex_unlock(&ss->lock);
+    unsigned i = atomic_fetch_add(&ss->next, 1);
     *level = 0;
     return i < AGG_SPILL_PARTITIONS ? &ss->top->parts[i] : NULL;
+}
+
+/* Emits the next rows (up to a chunk) of block e from *position on. */
+static bool agg_emit_block(const agg_params *p, agg_source_local *l, const block_entry *e, uint64_t *position,
+                           bool copy_strings, chunk *out, error *err) {
+    uint64_t left = e->used - *position;
+    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
+    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (*position + k) * p->main_shape.layout.width;
+    *position += n;
+    return agg_emit_rows(p, l, n, copy_strings, out, err);
 }
 
 /* Makes r->table the groups of the reader's next partition; false with no error when none is
@@ -751,12 +753,7 @@ static bool agg_get_data_spilled(const agg_params *p, agg_spill_source *ss, agg_
         }
         if (!agg_spill_next_table(ss, r, err)) return !error_is_set(err);
     }
-    const block_entry *e = &blocks->entries[r->block];
-    uint64_t left = e->used - r->position;
-    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
-    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (r->position + k) * p->main_shape.layout.width;
-    r->position += n;
-    return agg_emit_rows(p, l, n, true, out, err);
+    return agg_emit_block(p, l, &blocks->entries[r->block], &r->position, true, out, err);
 }
 
 static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
@@ -768,7 +765,6 @@ static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk 
     out->count = 0;
     if (st->spill) return agg_get_data_spilled(p, st->spill, l, out, err);
     const block_list *blocks = &g->main.rows.blocks;
-    const row_layout *layout = &p->main_shape.layout;
     for (;;) {
         if (l->has_block && l->position < blocks->entries[l->block].used) break;
         unsigned b = atomic_fetch_add(&st->next_block, 1);
@@ -777,12 +773,7 @@ static bool agg_get_data(physical_op *op, exec_context *ctx, void *local, chunk 
         l->position = 0;
         l->has_block = true;
     }
-    const block_entry *e = &blocks->entries[l->block];
-    uint64_t left = e->used - l->position;
-    uint32_t n = (uint32_t)(left < VECTOR_SIZE ? left : VECTOR_SIZE);
-    for (uint32_t k = 0; k < n; k++) l->rows[k] = e->data + (l->position + k) * layout->width;
-    l->position += n;
-    return agg_emit_rows(p, l, n, false, out, err);
+    return agg_emit_block(p, l, &blocks->entries[l->block], &l->position, false, out, err);
 }
 
 /* ---- destroy ------------------------------------------------------------------------------ */
