@@ -1,10 +1,12 @@
 /*
  * settings.c — the database's settings (memory_limit, threads, temp_directory,
- * max_temp_directory_size): parsing, validation, defaults and their text form.
+ * max_temp_directory_size, temp_file_compression): parsing, validation, defaults and their text
+ * form.
  *
- * memory_limit lives in the buffer pool (the pool enforces it); the other settings live in
- * db->settings under settings.lock, and temp_directory and max_temp_directory_size are handed to
- * the temp-file manager (which refuses a new directory while data is spilled to the old one).
+ * memory_limit lives in the buffer pool (the pool enforces it) and temp_file_compression in the
+ * temp-file manager; the other settings live in db->settings under settings.lock, and
+ * temp_directory and max_temp_directory_size are handed to the temp-file manager (which refuses a
+ * new directory while data is spilled to the old one).
  * Sizes are parsed and printed the way DuckDB does, so that users' habits carry over: '4GB' is
  * 4*1000^3 bytes, '4GiB' 4*1024^3, and sizes print in 1024-based units with one truncated decimal
  * ("95.3 MiB"). Unlike DuckDB, a bare number is a count of bytes.
@@ -34,6 +36,7 @@ typedef enum setting_id {
     SETTING_THREADS,
     SETTING_TEMP_DIRECTORY,
     SETTING_MAX_TEMP_DIRECTORY_SIZE,
+    SETTING_TEMP_FILE_COMPRESSION,
     SETTING_COUNT
 } setting_id;
 
@@ -46,6 +49,8 @@ static const struct {
     {"temp_directory", "Set the directory to which to write temp files ('' disables spilling)"},
     {"max_temp_directory_size",
      "The maximum amount of data stored inside the 'temp_directory' (default: 90% of available disk space)"},
+    {"temp_file_compression",
+     "Compress blocks spilled to 'temp_directory': 'none' (default) or 'lz4' (less disk, more CPU)"},
 };
 
 uint32_t settings_count(void) { return SETTING_COUNT; }
@@ -318,6 +323,13 @@ bool settings_set(eider_database *db, const char *name, const char *text, error 
         if (old) pool_free(db->pool, old);
         return true;
     }
+    case SETTING_TEMP_FILE_COMPRESSION: {
+        temp_compression mode;
+        if (!temp_compression_parse(text, &mode))
+            return invalid_value(canonical, text, "expected 'none' or 'lz4'", err);
+        if (db->temp_files) temp_files_set_compression(db->temp_files, mode);
+        return true;
+    }
     case SETTING_COUNT: break;
     }
     return setting_unknown(name, err);
@@ -355,6 +367,9 @@ bool settings_reset(eider_database *db, const char *name, error *err) {
         if (db->temp_files) temp_files_reset_max_size(db->temp_files);
         pthread_mutex_unlock(&s->lock);
         return true;
+    case SETTING_TEMP_FILE_COMPRESSION:
+        if (db->temp_files) temp_files_set_compression(db->temp_files, TEMP_COMPRESSION_NONE);
+        return true;
     case SETTING_COUNT: break;
     }
     return setting_unknown(name, err);
@@ -384,6 +399,10 @@ bool settings_get(eider_database *db, const char *name, char *buf, size_t cap, e
         format_memory_size(bytes, buf, cap);
         return true;
     }
+    case SETTING_TEMP_FILE_COMPRESSION:
+        snprintf(buf, cap, "%s",
+                 temp_compression_name(db->temp_files ? temp_files_compression(db->temp_files) : TEMP_COMPRESSION_NONE));
+        return true;
     case SETTING_COUNT: break;
     }
     return setting_unknown(name, err);

@@ -1,6 +1,6 @@
 /*
  * settings.h — the database's settings: memory_limit, threads, temp_directory,
- * max_temp_directory_size. Set from the C API's config at open, from SQL with SET/RESET, read
+ * max_temp_directory_size, temp_file_compression. Set from the C API's config at open, from SQL with SET/RESET, read
  * with current_setting() and eider_settings().
  */
 #ifndef EIDER_SETTINGS_H

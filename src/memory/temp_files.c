@@ -2,8 +2,12 @@
  * temp_files.c — the temp-file manager (see temp_files.h).
  *
  * Bookkeeping: an array of file records (grown by doubling, entries reused once their file is
- * deleted). A shared file's length covers its slots up to the highest one in use (its extent);
- * a large file holds one block. A slot id is (file record index << 32) | slot in the file.
+ * deleted). A shared file holds slots of one size class, a multiple of TF_CLASS_BYTES (1/8 of a
+ * standard block): a compressed block takes the smallest class that holds it, so the files (and
+ * max_temp_directory_size) count what is stored, not the blocks' size in memory. A file's length
+ * covers its slots up to the highest one in use (its extent); a large file holds one block. A
+ * slot id is (file record index << 32) | slot in the file; the record keeps, per slot, whether
+ * the block is compressed and how many bytes were written.
  *
  * Locking: tf->lock guards every field. A write claims a slot under the lock (marking it used,
  * growing the file's extent, counting the bytes and checking the limit), then writes with pwrite
@@ -30,8 +34,11 @@
 #include <unistd.h>
 
 #include "memory/size_format.h"
+#include "memory/temp_codec.h"
 
-#define TF_SLOT_SIZE ((uint64_t)POOL_BLOCK_SIZE)
+#define TF_SLOT_SIZE ((uint64_t)POOL_BLOCK_SIZE) /* the largest slot */
+#define TF_CLASSES 8
+#define TF_CLASS_BYTES (TF_SLOT_SIZE / TF_CLASSES)
 #define TF_WORDS (TEMP_FILES_SLOTS / 64)
 #define TF_PATH_MAX 4096
 #define TF_DIR_MAX (TF_PATH_MAX - 128) /* room for the file names */
@@ -41,18 +48,22 @@
 _Static_assert(TEMP_FILES_SLOTS % 64 == 0, "slots come in bitmap words of 64");
 
 typedef struct tf_file {
-    int fd;                    /* -1: the record is free */
-    uint32_t number;           /* n of eider_<id>_<n>.block */
-    bool large;                /* holds one block of its own */
-    uint32_t used;             /* slots in use (a large file: 1) */
-    uint32_t writing;          /* writes in flight */
-    uint64_t length;           /* bytes counted for the file: extent * slot size, or the block size */
-    uint64_t bitmap[TF_WORDS]; /* shared file: slots in use */
+    int fd;                        /* -1: the record is free */
+    uint32_t number;               /* n of eider_<id>_<n>.block */
+    bool large;                    /* holds one block of its own */
+    uint32_t slot_bytes;           /* shared file: its slots' size (a multiple of TF_CLASS_BYTES) */
+    uint32_t used;                 /* slots in use (a large file: 1) */
+    uint32_t writing;              /* writes in flight */
+    uint64_t length;               /* bytes counted for the file: extent * slot size, or the block size */
+    uint64_t bitmap[TF_WORDS];     /* shared file: slots in use */
+    uint64_t compressed[TF_WORDS]; /* shared file: slots holding a compressed block */
+    uint32_t stored[TEMP_FILES_SLOTS]; /* shared file: bytes written to each slot in use */
 } tf_file;
 
 struct temp_files {
     pthread_mutex_t lock;
     buffer_pool *pool;     /* counts the bookkeeping (METADATA); may be NULL */
+    temp_codec *codec;     /* compression of blocks (thread-safe on its own) */
     char *dir;             /* NULL: spilling disabled */
     bool dir_ready;        /* the directory exists and the lock file is held */
     bool dir_created;      /* this manager created the directory */
@@ -268,7 +279,7 @@ static int64_t tf_free_record(temp_files *tf) {
 }
 
 /* Creates a new block file (lock held); its record index, or -1 with err set. */
-static int64_t tf_create_file(temp_files *tf, bool large, error *err) {
+static int64_t tf_create_file(temp_files *tf, uint32_t slot_bytes, error *err) {
     int64_t index = tf_free_record(tf);
     if (index < 0) {
         error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not grow the list of temp files");
@@ -286,16 +297,27 @@ static int64_t tf_create_file(temp_files *tf, bool large, error *err) {
     memset(f, 0, sizeof *f);
     f->fd = fd;
     f->number = number;
-    f->large = large;
+    f->large = slot_bytes == 0;
+    f->slot_bytes = slot_bytes;
     tf->file_count++;
     return index;
 }
 
 /* ---- slots ---------------------------------------------------------------------------------- */
 
-static uint32_t tf_extent(const tf_file *f) { return (uint32_t)(f->length / TF_SLOT_SIZE); }
+static uint32_t tf_extent(const tf_file *f) { return (uint32_t)(f->length / f->slot_bytes); }
 
-static bool tf_slot_used(const tf_file *f, uint32_t s) { return (f->bitmap[s / 64] >> (s % 64)) & 1; }
+/* The slot size that holds bytes: the next multiple of TF_CLASS_BYTES. */
+static uint32_t tf_slot_bytes_for(size_t bytes) {
+    return (uint32_t)((bytes + TF_CLASS_BYTES - 1) / TF_CLASS_BYTES * TF_CLASS_BYTES);
+}
+
+static bool tf_bit(const uint64_t *bits, uint32_t s) { return (bits[s / 64] >> (s % 64)) & 1; }
+
+static void tf_set_bit(uint64_t *bits, uint32_t s, bool on) {
+    if (on) bits[s / 64] |= (uint64_t)1 << (s % 64);
+    else bits[s / 64] &= ~((uint64_t)1 << (s % 64));
+}
 
 static int tf_lowest_free(const tf_file *f) {
     for (int w = 0; w < TF_WORDS; w++)
@@ -310,15 +332,16 @@ static uint32_t tf_used_extent(const tf_file *f) {
     return 0;
 }
 
-/* The shared file and slot for a block: a free slot inside a file's length first (no growth),
- * else the end of a file with room; -1 when every file is full. Files with a write in flight are
- * passed over: buffered writes to one file take its inode's lock in turn, so threads that spill
- * at once write to files of their own (-1 then makes one). */
-static int64_t tf_pick_slot(const temp_files *tf, uint32_t *slot) {
+/* The shared file with slots of slot_bytes and the slot for a block: a free slot inside a file's
+ * length first (no growth), else the end of a file with room; -1 when every such file is full.
+ * Files with a write in flight are passed over: buffered writes to one file take its inode's lock
+ * in turn, so threads that spill at once write to files of their own (-1 then makes one). */
+static int64_t tf_pick_slot(const temp_files *tf, uint32_t slot_bytes, uint32_t *slot) {
     int64_t grow = -1;
     for (uint32_t i = 0; i < tf->file_cap; i++) {
         const tf_file *f = &tf->files[i];
-        if (f->fd < 0 || f->large || f->used == TEMP_FILES_SLOTS || f->writing > 0) continue;
+        if (f->fd < 0 || f->large || f->slot_bytes != slot_bytes || f->used == TEMP_FILES_SLOTS || f->writing > 0)
+            continue;
         int s = tf_lowest_free(f);
         if ((uint32_t)s < tf_extent(f)) {
             *slot = (uint32_t)s;
@@ -371,41 +394,49 @@ static bool tf_check_limit(temp_files *tf, memory_tag tag, size_t size, uint64_t
                      block, memory_tag_name(tag), would, max);
 }
 
-/* Where one block's I/O goes. */
+/* Where one block's I/O goes: stored bytes at offset, compressed or not. */
 typedef struct tf_io {
     int fd;
     uint64_t offset;
     uint64_t slot;
+    uint32_t stored;
+    bool compressed;
     char path[TF_PATH_MAX];
 } tf_io;
 
 static void tf_io_fill(const temp_files *tf, uint32_t index, uint32_t s, tf_io *io) {
     const tf_file *f = &tf->files[index];
     io->fd = f->fd;
-    io->offset = f->large ? 0 : (uint64_t)s * TF_SLOT_SIZE;
+    io->offset = f->large ? 0 : (uint64_t)s * f->slot_bytes;
     io->slot = ((uint64_t)index << 32) | s;
+    io->stored = f->large ? 0 : f->stored[s];
+    io->compressed = !f->large && tf_bit(f->compressed, s);
     tf_block_path(tf, f->number, io->path);
 }
 
-/* Claims a slot of a shared file for a block of up to one slot (lock held). */
-static bool tf_claim_slot(temp_files *tf, memory_tag tag, size_t size, tf_io *io, error *err) {
-    uint32_t s = 0;
-    int64_t index = tf_pick_slot(tf, &s);
-    uint64_t growth = TF_SLOT_SIZE;
-    if (index >= 0) growth = s < tf_extent(&tf->files[index]) ? 0 : (s + 1 - tf_extent(&tf->files[index])) * TF_SLOT_SIZE;
+/* Claims a slot of a shared file for stored bytes (up to one standard block) of a block of size
+ * bytes, compressed or not (lock held). */
+static bool tf_claim_slot(temp_files *tf, memory_tag tag, size_t size, size_t stored, bool compressed, tf_io *io,
+                          error *err) {
+    uint32_t slot_bytes = tf_slot_bytes_for(stored), s = 0;
+    int64_t index = tf_pick_slot(tf, slot_bytes, &s);
+    uint64_t growth = slot_bytes;
+    if (index >= 0) growth = s < tf_extent(&tf->files[index]) ? 0 : (uint64_t)(s + 1 - tf_extent(&tf->files[index])) * slot_bytes;
     if (!tf_check_limit(tf, tag, size, growth, err)) return false;
     if (index < 0) {
-        index = tf_create_file(tf, false, err);
+        index = tf_create_file(tf, slot_bytes, err);
         if (index < 0) return false;
         s = 0;
     }
     tf_file *f = &tf->files[index];
-    f->bitmap[s / 64] |= (uint64_t)1 << (s % 64);
+    tf_set_bit(f->bitmap, s, true);
+    tf_set_bit(f->compressed, s, compressed);
+    f->stored[s] = (uint32_t)stored;
     f->used++;
     f->writing++;
     if (s >= tf_extent(f)) {
-        tf->bytes += (s + 1 - tf_extent(f)) * TF_SLOT_SIZE;
-        f->length = (uint64_t)(s + 1) * TF_SLOT_SIZE;
+        tf->bytes += (uint64_t)(s + 1 - tf_extent(f)) * slot_bytes;
+        f->length = (uint64_t)(s + 1) * slot_bytes;
     }
     tf->blocks++;
     tf_io_fill(tf, (uint32_t)index, s, io);
@@ -415,7 +446,7 @@ static bool tf_claim_slot(temp_files *tf, memory_tag tag, size_t size, tf_io *io
 /* Creates a file of its own for a block larger than a slot (lock held). */
 static bool tf_claim_file(temp_files *tf, memory_tag tag, size_t size, tf_io *io, error *err) {
     if (!tf_check_limit(tf, tag, size, size, err)) return false;
-    int64_t index = tf_create_file(tf, true, err);
+    int64_t index = tf_create_file(tf, 0, err);
     if (index < 0) return false;
     tf_file *f = &tf->files[index];
     f->used = 1;
@@ -431,21 +462,28 @@ static bool tf_claim_file(temp_files *tf, memory_tag tag, size_t size, tf_io *io
 static void tf_trim(temp_files *tf, tf_file *f) {
     uint32_t extent = tf_used_extent(f);
     if (extent >= tf_extent(f)) return;
-    uint64_t length = (uint64_t)extent * TF_SLOT_SIZE;
+    uint64_t length = (uint64_t)extent * f->slot_bytes;
     if (ftruncate(f->fd, (off_t)length) != 0) return;
     tf->bytes -= f->length - length;
     f->length = length;
 }
 
-/* Frees a slot (lock held): the file is trimmed, or deleted once empty. */
+/* Frees a slot (lock held): the file is trimmed, or deleted once empty; the last file's going
+ * frees the bookkeeping that grew with the files. */
 static void tf_release(temp_files *tf, uint64_t slot) {
     uint32_t index = (uint32_t)(slot >> 32), s = (uint32_t)slot;
     tf_file *f = &tf->files[index];
-    if (!f->large) f->bitmap[s / 64] &= ~((uint64_t)1 << (s % 64));
+    if (!f->large) tf_set_bit(f->bitmap, s, false);
     f->used--;
     tf->blocks--;
     if (f->used == 0) tf_delete_file(tf, index);
     else if (!f->large) tf_trim(tf, f);
+    if (tf->file_count == 0) { /* idle: keep neither file records nor scratch buffers */
+        pool_free(tf->pool, tf->files);
+        tf->files = NULL;
+        tf->file_cap = 0;
+        temp_codec_drop_spares(tf->codec);
+    }
 }
 
 /* Whether slot names a stored block of `size` bytes (lock held). */
@@ -454,7 +492,8 @@ static bool tf_slot_valid(const temp_files *tf, uint64_t slot, size_t size) {
     if (index >= tf->file_cap || tf->files[index].fd < 0) return false;
     const tf_file *f = &tf->files[index];
     if (f->large) return s == 0 && f->length == size;
-    return s < TEMP_FILES_SLOTS && size <= TF_SLOT_SIZE && tf_slot_used(f, s);
+    return s < TEMP_FILES_SLOTS && size <= TF_SLOT_SIZE && tf_bit(f->bitmap, s) &&
+           (tf_bit(f->compressed, s) || f->stored[s] == size);
 }
 
 /* ---- I/O ------------------------------------------------------------------------------------- */
@@ -493,19 +532,22 @@ static bool tf_pread_all(int fd, void *data, size_t size, uint64_t offset) {
 
 /* ---- the hooks ---------------------------------------------------------------------------- */
 
-bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err) {
-    temp_files *tf = ctx;
+/* Claims where stored bytes of a block of size bytes go and writes them; false + err (or false
+ * alone when spilling is disabled). */
+static bool tf_store(temp_files *tf, memory_tag tag, size_t size, const void *stored, size_t stored_len,
+                     bool compressed, uint64_t *slot, error *err) {
     tf_io io;
     pthread_mutex_lock(&tf->lock);
     if (!tf->dir) { /* spilling disabled: decline, the pool reports out of memory */
         pthread_mutex_unlock(&tf->lock);
         return false;
     }
-    bool ok = tf_ensure_directory(tf, err) && (size <= TF_SLOT_SIZE ? tf_claim_slot(tf, tag, size, &io, err)
-                                                                     : tf_claim_file(tf, tag, size, &io, err));
+    bool ok = tf_ensure_directory(tf, err) &&
+              (size <= TF_SLOT_SIZE ? tf_claim_slot(tf, tag, size, stored_len, compressed, &io, err)
+                                    : tf_claim_file(tf, tag, size, &io, err));
     pthread_mutex_unlock(&tf->lock);
     if (!ok) return false;
-    bool written = tf_pwrite_all(io.fd, data, size, io.offset);
+    bool written = tf_pwrite_all(io.fd, stored, stored_len, io.offset);
     int code = errno;
     pthread_mutex_lock(&tf->lock);
     tf->files[io.slot >> 32].writing--;
@@ -518,6 +560,32 @@ bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, 
     return tf_io_error(err, "could not write to the temp file", io.path, code);
 }
 
+bool temp_files_write(void *ctx, memory_tag tag, const void *data, size_t size, uint64_t *slot, error *err) {
+    temp_files *tf = ctx;
+    void *scratch = temp_codec_compresses(tf->codec, size) ? temp_codec_scratch_take(tf->codec) : NULL;
+    size_t compressed_len = scratch ? temp_codec_compress(data, size, scratch) : 0;
+    bool ok = compressed_len ? tf_store(tf, tag, size, scratch, compressed_len, true, slot, err)
+                             : tf_store(tf, tag, size, data, size, false, slot, err);
+    temp_codec_scratch_return(tf->codec, scratch, ok);
+    return ok;
+}
+
+/* Reads a stored block back: a compressed one into a scratch buffer, then decompressed. */
+static bool tf_load(temp_files *tf, const tf_io *io, void *data, size_t size, error *err) {
+    if (!io->compressed) {
+        if (tf_pread_all(io->fd, data, size, io->offset)) return true;
+        return tf_io_error(err, "could not read from the temp file", io->path, errno);
+    }
+    void *scratch = temp_codec_scratch_take(tf->codec);
+    if (!scratch) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not read back a compressed temp block");
+    bool ok = tf_pread_all(io->fd, scratch, io->stored, io->offset);
+    if (!ok) tf_io_error(err, "could not read from the temp file", io->path, errno);
+    else if (!(ok = temp_codec_decompress(scratch, io->stored, data, size)))
+        error_set(err, EIDER_ERROR_IO, "the temp file \"%s\" holds a damaged compressed block", io->path);
+    temp_codec_scratch_return(tf->codec, scratch, true);
+    return ok;
+}
+
 /* Reads a slot; release: frees it afterwards. */
 static bool tf_read(temp_files *tf, uint64_t slot, void *data, size_t size, bool release, error *err) {
     tf_io io;
@@ -528,8 +596,7 @@ static bool tf_read(temp_files *tf, uint64_t slot, void *data, size_t size, bool
     if (!valid)
         return error_set(err, EIDER_ERROR_INTERNAL, "temp file slot %llu of %zu bytes is not in use",
                          (unsigned long long)slot, size);
-    if (!tf_pread_all(io.fd, data, size, io.offset))
-        return tf_io_error(err, "could not read from the temp file", io.path, errno);
+    if (!tf_load(tf, &io, data, size, err)) return false;
     if (!release) return true;
     pthread_mutex_lock(&tf->lock);
     tf_release(tf, slot);
@@ -568,6 +635,12 @@ temp_files *temp_files_create(buffer_pool *pool) {
     }
     tf->pool = pool;
     tf->lock_fd = -1;
+    tf->codec = temp_codec_create(pool);
+    if (!tf->codec) {
+        pthread_mutex_destroy(&tf->lock);
+        pool_free(pool, tf);
+        return NULL;
+    }
     tf_make_id(tf);
     return tf;
 }
@@ -579,6 +652,7 @@ void temp_files_destroy(temp_files *tf) {
     pthread_mutex_unlock(&tf->lock);
     pool_free(tf->pool, tf->dir);
     pool_free(tf->pool, tf->files);
+    temp_codec_destroy(tf->codec);
     pthread_mutex_destroy(&tf->lock);
     pool_free(tf->pool, tf);
 }
@@ -620,6 +694,10 @@ bool temp_files_set_directory(temp_files *tf, const char *dir, error *err) {
     pthread_mutex_unlock(&tf->lock);
     return true;
 }
+
+void temp_files_set_compression(temp_files *tf, temp_compression mode) { temp_codec_set_mode(tf->codec, mode); }
+
+temp_compression temp_files_compression(temp_files *tf) { return temp_codec_mode(tf->codec); }
 
 void temp_files_set_max_size(temp_files *tf, uint64_t bytes) {
     pthread_mutex_lock(&tf->lock);

@@ -3,10 +3,12 @@
  * them (spilling), and where they come back from on pin.
  *
  * The manager is installed as the pool's spill hooks (temp_files_hooks). Blocks of up to
- * POOL_BLOCK_SIZE bytes go into fixed-size slots of shared files (TEMP_FILES_SLOTS slots a file,
- * a free-slot bitmap each, freed slots reused first); larger blocks get a file of their own. A
- * block read back or discarded frees its slot; a file whose slots are all free is deleted, and a
- * file's free tail is truncated away, so the files hold exactly what is spilled.
+ * POOL_BLOCK_SIZE bytes go into slots of shared files (TEMP_FILES_SLOTS slots a file, a free-slot
+ * bitmap each, freed slots reused first), compressed with LZ4 when temp_file_compression says so
+ * (temp_codec.h); a file's slots are all of one size, a multiple of 1/8 of a standard block, and a
+ * block takes the smallest that holds what it stores. Larger blocks get a file of their own, as
+ * they are. A block read back or discarded frees its slot; a file whose slots are all free is
+ * deleted, and a file's free tail is truncated away, so the files hold exactly what is spilled.
  *
  * The directory (temp_directory) is created lazily (mode 0700) on the first spill and removed at
  * destroy if the manager created it and it is empty; files are created 0600. '' (or no
@@ -37,8 +39,9 @@
 
 #include "common/error.h"
 #include "memory/pool.h"
+#include "memory/temp_codec.h"
 
-#define TEMP_FILES_SLOTS 256 /* slots of POOL_BLOCK_SIZE bytes in one shared file */
+#define TEMP_FILES_SLOTS 256 /* slots in one shared file */
 
 typedef struct temp_files temp_files;
 
@@ -56,6 +59,11 @@ pool_spill_hooks temp_files_hooks(temp_files *tf);
  * exists, files of dead instances in it are removed. Fails with an Invalid Input error while
  * anything is spilled (unless the directory stays the same). */
 bool temp_files_set_directory(temp_files *tf, const char *dir, error *err);
+/* Whether spilled blocks are compressed: 'none' (the default) or 'lz4' (temp_codec.h). A change
+ * applies to blocks written afterwards; blocks already stored read back either way. */
+void temp_files_set_compression(temp_files *tf, temp_compression mode);
+temp_compression temp_files_compression(temp_files *tf);
+
 /* The maximum bytes of all files: set explicitly, or (reset) the default of 90% of the space
  * available on the directory's file system, counting the manager's own files as available. */
 void temp_files_set_max_size(temp_files *tf, uint64_t bytes);

@@ -10,6 +10,7 @@
 #include "main/database.h"
 #include "main/settings.h"
 #include "memory/pool.h"
+#include "memory/temp_files.h"
 #include "test_util.h"
 
 static uint64_t size_of(const char *text) {
@@ -253,6 +254,16 @@ static void test_settings_on_database(void) {
     CHECK(settings_reset(db, "max_temp_directory_size", &err));
     CHECK(!db->settings.max_temp_set);
 
+    /* temp_file_compression: the manager's mode */
+    CHECK(get_is(db, "temp_file_compression", "none"));
+    CHECK(set_ok(db, "temp_file_compression", "LZ4"));
+    CHECK(get_is(db, "temp_file_compression", "lz4") && temp_files_compression(db->temp_files) == TEMP_COMPRESSION_LZ4);
+    CHECK(set_fails(db, "temp_file_compression", "zip", EIDER_ERROR_INVALID_INPUT,
+                    "invalid value 'zip' for setting \"temp_file_compression\": expected 'none' or 'lz4'"));
+    CHECK(get_is(db, "temp_file_compression", "lz4"));
+    CHECK(settings_reset(db, "temp_file_compression", &err));
+    CHECK(get_is(db, "temp_file_compression", "none") && temp_files_compression(db->temp_files) == TEMP_COMPRESSION_NONE);
+
     /* unknown names */
     CHECK(set_fails(db, "foo", "1", EIDER_ERROR_CATALOG, "Catalog Error: unrecognized configuration parameter \"foo\""));
     error_clear(&err);
@@ -263,7 +274,7 @@ static void test_settings_on_database(void) {
     CHECK(strcmp(err.message, "Catalog Error: unrecognized configuration parameter \"bar\"") == 0);
 
     /* the list for eider_settings() */
-    CHECK(settings_count() == 4);
+    CHECK(settings_count() == 5);
     for (uint32_t i = 0; i < settings_count(); i++) {
         CHECK(settings_name(i) != NULL);
         CHECK(settings_description(i) != NULL && settings_description(i)[0] != '\0');

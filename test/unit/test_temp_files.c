@@ -1,6 +1,7 @@
 /*
  * test_temp_files.c — the temp-file manager: slots and their reuse, files trimmed and deleted when
- * empty, large blocks in files of their own, read-back, the max_temp_directory_size error, I/O
+ * empty, large blocks in files of their own, read-back, compressed blocks in slots of their
+ * size, the max_temp_directory_size error, I/O
  * errors (unwritable directory, a write that fails half-way) leaving nothing behind, spilling
  * disabled, instances sharing a directory, removal of dead instances' files, the directory's
  * life; then the manager under a buffer pool, several threads at once, and a database whose
@@ -110,6 +111,7 @@ static temp_files *manager_in(const char *dir) {
     error err;
     error_clear(&err);
     CHECK(tf && temp_files_set_directory(tf, dir, &err), "set directory %s: %s", dir, err.message);
+    CHECK(!tf || temp_files_compression(tf) == TEMP_COMPRESSION_NONE, "blocks are stored as they are by default");
     return tf;
 }
 
@@ -168,12 +170,13 @@ static void test_slots(void) {
     CHECK(slot[3] == slot[1], "freed slot reused");
     CHECK(temp_files_bytes(tf) == 3 * BLK);
 
-    /* a smaller block goes into a slot too */
+    /* a smaller block goes into a file of smaller slots (1/8 of a block: the smallest class) */
     uint64_t small;
     fill(in, 8192, 9);
     CHECK(write_block(tf, in, 8192, &small));
-    CHECK(temp_files_file_count(tf) == 1 && temp_files_bytes(tf) == 4 * BLK);
+    CHECK(temp_files_file_count(tf) == 2 && temp_files_bytes(tf) == 3 * BLK + BLK / 8);
     CHECK(read_block(tf, small, out, 8192) && check_fill(out, 8192, 9));
+    CHECK(temp_files_file_count(tf) == 1 && temp_files_bytes(tf) == 3 * BLK);
 
     /* freeing the tail trims the file; discarding the rest deletes it */
     CHECK(read_block(tf, slot[2], out, BLK) && check_fill(out, BLK, 2));
@@ -244,6 +247,123 @@ static void test_many_and_large(void) {
     free(out);
     free(large);
     free(back);
+}
+
+/* ---- compression --------------------------------------------------------------------------------- */
+
+/* Text rows like the ones spilled by a query on strings: LZ4 shrinks them to well under half. */
+static void fill_text(void *data, size_t size, unsigned seed) {
+    char *p = data;
+    size_t at = 0;
+    for (unsigned row = 0; at < size; row++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "value %u of the s column %u;", row * 31 % 1000003, seed);
+        for (int i = 0; i < n && at < size; i++) p[at++] = line[i];
+    }
+}
+
+/* Bytes that do not compress. */
+static void fill_random(void *data, size_t size, unsigned seed) {
+    uint64_t x = 0x9E3779B97F4A7C15ull * (seed + 1);
+    uint8_t *p = data;
+    for (size_t i = 0; i < size; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        p[i] = (uint8_t)(x >> 32);
+    }
+}
+
+static bool same_as(const void *a, unsigned seed, size_t size, void (*filler)(void *, size_t, unsigned)) {
+    void *want = buffer(size);
+    filler(want, size, seed);
+    bool same = memcmp(a, want, size) == 0;
+    free(want);
+    return same;
+}
+
+/* The file holding a manager's only shared file, for damaging it. */
+static bool only_file(temp_files *tf, char *path, size_t cap) {
+    temp_file_entry *list = NULL;
+    uint32_t n = 0;
+    error err;
+    error_clear(&err);
+    bool ok = temp_files_list(tf, &list, &n, &err) && n == 1;
+    if (ok) snprintf(path, cap, "%s", list[0].path);
+    temp_files_list_free(tf, list, n);
+    return ok;
+}
+
+static void test_compression(void) {
+    char dir[512];
+    path_in_base(dir, sizeof dir, "compress");
+    temp_files *tf = manager_in(dir);
+    temp_files_set_compression(tf, TEMP_COMPRESSION_LZ4);
+    CHECK(temp_files_compression(tf) == TEMP_COMPRESSION_LZ4);
+    void *in = buffer(BLK), *out = buffer(BLK);
+
+    /* a compressible block takes a slot of the smallest class that holds it */
+    uint64_t text, noise;
+    fill_text(in, BLK, 1);
+    CHECK(write_block(tf, in, BLK, &text));
+    uint64_t text_bytes = temp_files_bytes(tf);
+    CHECK(text_bytes > 0 && text_bytes <= BLK / 2 && text_bytes % (BLK / 8) == 0, "compressed text takes %llu bytes",
+          (unsigned long long)text_bytes);
+    char path[1024];
+    CHECK(only_file(tf, path, sizeof path) && file_size(path) > 0 && file_size(path) <= (long long)text_bytes);
+    /* one that does not compress is stored as it is, in a full-size slot */
+    fill_random(in, BLK, 2);
+    CHECK(write_block(tf, in, BLK, &noise));
+    CHECK(temp_files_bytes(tf) == text_bytes + BLK && temp_files_file_count(tf) == 2);
+
+    /* both read back intact; a peek keeps the slot */
+    error err;
+    error_clear(&err);
+    CHECK(temp_files_peek(tf, text, out, BLK, &err) && same_as(out, 1, BLK, fill_text), "peek: %s", err.message);
+    CHECK(temp_files_block_count(tf) == 2);
+    CHECK(read_block(tf, text, out, BLK) && same_as(out, 1, BLK, fill_text));
+    CHECK(read_block(tf, noise, out, BLK) && same_as(out, 2, BLK, fill_random));
+    CHECK(temp_files_file_count(tf) == 0 && temp_files_bytes(tf) == 0);
+
+    /* max_temp_directory_size counts what is stored: four compressed blocks fit where two would not */
+    temp_files_set_max_size(tf, 2 * BLK);
+    uint64_t four[4];
+    for (unsigned i = 0; i < 4; i++) {
+        fill_text(in, BLK, 10 + i);
+        CHECK(write_block(tf, in, BLK, &four[i]));
+    }
+    CHECK(temp_files_bytes(tf) <= 2 * BLK && temp_files_file_count(tf) == 1);
+    for (unsigned i = 0; i < 4; i++) CHECK(read_block(tf, four[i], out, BLK) && same_as(out, 10 + i, BLK, fill_text));
+    temp_files_reset_max_size(tf);
+
+    /* a damaged compressed block is an IO error that names the file, not a crash or wrong bytes */
+    fill_text(in, BLK, 3);
+    CHECK(write_block(tf, in, BLK, &text));
+    CHECK(only_file(tf, path, sizeof path));
+    int fd = open(path, O_WRONLY);
+    uint8_t junk[4096];
+    memset(junk, 0xFF, sizeof junk);
+    CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk, 0) == (ssize_t)sizeof junk);
+    if (fd >= 0) close(fd);
+    error_clear(&err);
+    CHECK(!temp_files_read(tf, text, out, BLK, &err) && err.type == EIDER_ERROR_IO && strstr(err.message, path) &&
+              strstr(err.message, "damaged"),
+          "damaged block: %s", err.message);
+    temp_files_discard(tf, text, BLK);
+
+    /* blocks written before a change of mode read back after it; 'none' stores as is */
+    fill_text(in, BLK, 4);
+    CHECK(write_block(tf, in, BLK, &text));
+    temp_files_set_compression(tf, TEMP_COMPRESSION_NONE);
+    uint64_t plain;
+    CHECK(write_block(tf, in, BLK, &plain));
+    CHECK(temp_files_bytes(tf) == text_bytes + BLK);
+    CHECK(read_block(tf, text, out, BLK) && same_as(out, 4, BLK, fill_text));
+    CHECK(read_block(tf, plain, out, BLK) && same_as(out, 4, BLK, fill_text));
+
+    CHECK(temp_files_file_count(tf) == 0 && count_suffix(dir, ".block") == 0);
+    temp_files_destroy(tf);
+    CHECK(!exists(dir));
+    free(in);
+    free(out);
 }
 
 /* ---- errors ------------------------------------------------------------------------------------ */
@@ -695,6 +815,7 @@ int main(void) {
         return 1;
     }
     test_slots();
+    test_compression();
     test_many_and_large();
     test_limit();
     test_unwritable();
