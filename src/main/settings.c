@@ -401,7 +401,8 @@ bool settings_get(eider_database *db, const char *name, char *buf, size_t cap, e
     }
     case SETTING_TEMP_FILE_COMPRESSION:
         snprintf(buf, cap, "%s",
-                 temp_compression_name(db->temp_files ? temp_files_compression(db->temp_files) : TEMP_COMPRESSION_NONE));
+                 temp_compression_name(db->temp_files ? temp_files_compression(db->temp_files)
+                                                      : TEMP_COMPRESSION_NONE));
         return true;
     case SETTING_COUNT: break;
     }

@@ -421,7 +421,10 @@ static bool tf_claim_slot(temp_files *tf, memory_tag tag, size_t size, size_t st
     uint32_t slot_bytes = tf_slot_bytes_for(stored), s = 0;
     int64_t index = tf_pick_slot(tf, slot_bytes, &s);
     uint64_t growth = slot_bytes;
-    if (index >= 0) growth = s < tf_extent(&tf->files[index]) ? 0 : (uint64_t)(s + 1 - tf_extent(&tf->files[index])) * slot_bytes;
+    if (index >= 0) {
+        uint32_t extent = tf_extent(&tf->files[index]);
+        growth = s < extent ? 0 : (uint64_t)(s + 1 - extent) * slot_bytes;
+    }
     if (!tf_check_limit(tf, tag, size, growth, err)) return false;
     if (index < 0) {
         index = tf_create_file(tf, slot_bytes, err);

@@ -257,12 +257,14 @@ static void test_settings_on_database(void) {
     /* temp_file_compression: the manager's mode */
     CHECK(get_is(db, "temp_file_compression", "none"));
     CHECK(set_ok(db, "temp_file_compression", "LZ4"));
-    CHECK(get_is(db, "temp_file_compression", "lz4") && temp_files_compression(db->temp_files) == TEMP_COMPRESSION_LZ4);
+    CHECK(get_is(db, "temp_file_compression", "lz4"));
+    CHECK(temp_files_compression(db->temp_files) == TEMP_COMPRESSION_LZ4);
     CHECK(set_fails(db, "temp_file_compression", "zip", EIDER_ERROR_INVALID_INPUT,
                     "invalid value 'zip' for setting \"temp_file_compression\": expected 'none' or 'lz4'"));
     CHECK(get_is(db, "temp_file_compression", "lz4"));
     CHECK(settings_reset(db, "temp_file_compression", &err));
-    CHECK(get_is(db, "temp_file_compression", "none") && temp_files_compression(db->temp_files) == TEMP_COMPRESSION_NONE);
+    CHECK(get_is(db, "temp_file_compression", "none"));
+    CHECK(temp_files_compression(db->temp_files) == TEMP_COMPRESSION_NONE);
 
     /* unknown names */
     CHECK(set_fails(db, "foo", "1", EIDER_ERROR_CATALOG, "Catalog Error: unrecognized configuration parameter \"foo\""));
