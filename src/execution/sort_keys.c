@@ -345,3 +345,28 @@ void sort_merge_runs(const sort_layout *s, const uint8_t *const *runs, const uin
         pos[best]++;
     }
 }
+
+/* ---- sort space ------------------------------------------------------------------------------ */
+
+uint64_t sort_space_need(const sort_layout *s, const sort_space *sp, uint64_t n) {
+    uint64_t need = 2 * n * sort_entry_width(s), held = 0;
+    if (sp->entries) held += block_memory(sp->entries);
+    if (sp->scratch) held += block_memory(sp->scratch);
+    return need > held ? need : held;
+}
+
+bool sort_space_reserve(const sort_layout *s, sort_space *sp, buffer_pool *pool, memory_tag tag, uint64_t n,
+                        error *err) {
+    size_t bytes = (size_t)n * sort_entry_width(s);
+    return block_reserve(pool, tag, &sp->entries, bytes, err) && block_reserve(pool, tag, &sp->scratch, bytes, err);
+}
+
+bool sort_space_sort(const sort_layout *s, sort_space *sp, buffer_pool *pool, uint64_t n, error *err) {
+    return sort_entries(s, pool, block_data(sp->entries), block_data(sp->scratch), n, err);
+}
+
+void sort_space_free(sort_space *sp) {
+    block_free(sp->entries);
+    block_free(sp->scratch);
+    sp->entries = sp->scratch = NULL;
+}

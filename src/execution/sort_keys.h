@@ -63,6 +63,24 @@ void sort_make_entries(const sort_layout *s, const row_store *store, uint8_t *en
 uint8_t *sort_make_block_entries(const sort_layout *s, uint8_t *data, uint64_t n, uint8_t *out);
 /* Sorts n entries stably; tmp has room for n entries. Small fixed scratch comes from pool. */
 bool sort_entries(const sort_layout *s, buffer_pool *pool, uint8_t *entries, uint8_t *tmp, uint64_t n, error *err);
+/* The two blocks an in-memory sort of entries works in, the entries and the sort's scratch, kept
+ * from one sort to the next (a sort store's spilled runs, a window's buckets) so that sorts of
+ * about the same size reuse their memory. */
+typedef struct sort_space {
+    block_handle *entries, *scratch;
+} sort_space;
+
+/* Bytes the space holds while it sorts n entries: what the two blocks need, or what they already
+ * hold when that is more. */
+uint64_t sort_space_need(const sort_layout *s, const sort_space *sp, uint64_t n);
+/* Makes room for n entries (keeping blocks that are large enough); false + err. */
+bool sort_space_reserve(const sort_layout *s, sort_space *sp, buffer_pool *pool, memory_tag tag, uint64_t n,
+                        error *err);
+/* Sorts the n entries written into sp->entries. */
+bool sort_space_sort(const sort_layout *s, sort_space *sp, buffer_pool *pool, uint64_t n, error *err);
+/* Frees both blocks; the space stays usable. */
+void sort_space_free(sort_space *sp);
+
 /* Merges k sorted runs of entries (runs[i] holds counts[i] entries) into out; on ties the earlier
  * run comes first. */
 void sort_merge_runs(const sort_layout *s, const uint8_t *const *runs, const uint64_t *counts, uint32_t k,

@@ -54,15 +54,13 @@ void sort_sink_destroy(sort_sink *s) {
 void sort_store_init(sort_store *st, const sort_sink *s) {
     row_store_init(&st->rows, s->sort->rows, s->pool, s->tag);
     string_heap_init(&st->strings, s->pool, s->tag);
-    st->spill_entries = st->spill_scratch = NULL;
+    st->spill = (sort_space){NULL, NULL};
 }
 
 void sort_store_free(sort_store *st) {
     row_store_free(&st->rows);
     string_heap_free(&st->strings);
-    block_free(st->spill_entries);
-    block_free(st->spill_scratch);
-    st->spill_entries = st->spill_scratch = NULL;
+    sort_space_free(&st->spill);
 }
 
 bool sort_store_move(sort_store *dst, sort_store *src, error *err) {
@@ -127,13 +125,10 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     atomic_store(&s->spilled, true);
     uint64_t n = st->rows.row_count;
     if (n == 0) return true;
-    size_t bytes = (size_t)n * sort_entry_width(s->sort);
-    if (!block_reserve(s->pool, s->tag, &st->spill_entries, bytes, err) ||
-        !block_reserve(s->pool, s->tag, &st->spill_scratch, bytes, err))
-        return false;
-    uint8_t *entries = block_data(st->spill_entries);
+    if (!sort_space_reserve(s->sort, &st->spill, s->pool, s->tag, n, err)) return false;
+    uint8_t *entries = block_data(st->spill.entries);
     sort_make_entries(s->sort, &st->rows, entries);
-    if (!sort_entries(s->sort, s->pool, entries, block_data(st->spill_scratch), n, err)) return false;
+    if (!sort_space_sort(s->sort, &st->spill, s->pool, n, err)) return false;
     bool ok = spill_entries(s, entries, n < s->keep ? n : s->keep, err); /* top-N needs no more */
     row_store_free(&st->rows); /* the store stays usable */
     string_heap_free(&st->strings);
@@ -144,10 +139,7 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
 static uint64_t store_projected_bytes(const sort_sink *s, const sort_store *st, uint32_t n) {
     const row_store *rs = &st->rows;
     uint64_t bytes = block_list_bytes(&rs->blocks) + block_list_bytes(&st->strings.blocks);
-    uint64_t entries = 2 * (rs->row_count + n) * (uint64_t)sort_entry_width(s->sort), held = 0;
-    if (st->spill_entries) held += block_memory(st->spill_entries);
-    if (st->spill_scratch) held += block_memory(st->spill_scratch);
-    bytes += entries > held ? entries : held;
+    bytes += sort_space_need(s->sort, &st->spill, rs->row_count + n);
     bytes += row_store_growth(rs, n);
     if (s->sort->rows->has_strings) bytes += POOL_BLOCK_SIZE; /* the next string block */
     return bytes;

@@ -36,7 +36,7 @@
 typedef struct sort_store {
     row_store rows;
     string_heap strings;
-    block_handle *spill_entries, *spill_scratch; /* kept from one spilled run to the next */
+    sort_space spill; /* sorts each spilled run, kept from one run to the next */
 } sort_store;
 
 typedef struct sort_sink {

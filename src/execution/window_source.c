@@ -64,8 +64,7 @@ typedef struct window_source {
     string_heap key_strings;   /* the copy's long strings */
     /* the bucket being read (its run is the operator's, emptied when done) */
     join_run *bucket;
-    block_handle *bucket_entries; /* loaded in memory: its sorted entries (kept for the next bucket) */
-    block_handle *bucket_scratch; /* the sort's scratch (kept likewise) */
+    sort_space bucket_sort;       /* loaded in memory: its sorted entries (kept for the next bucket) */
     sort_sink bucket_sink;        /* larger than a thread's share: its external sort */
     uint8_t *rows[VECTOR_SIZE];
 } window_source;
@@ -116,8 +115,7 @@ void window_source_local_destroy(physical_op *op, void *local) {
     if (s->evals) pool_free(s->pool, s->evals);
     if (s->retained) pool_free(s->pool, s->retained);
     if (s->slots_block) block_free(s->slots_block);
-    block_free(s->bucket_entries);
-    block_free(s->bucket_scratch);
+    sort_space_free(&s->bucket_sort);
     string_heap_free(&s->key_strings);
     if (s->key_row) pool_free(s->pool, s->key_row);
     pool_free(s->pool, s);
@@ -216,27 +214,18 @@ static bool sort_bucket(const window_params *p, window_global *g, window_source 
     return true;
 }
 
-/* Bytes of the entries and scratch the thread keeps from one bucket to the next. */
-static uint64_t held_bytes(const window_source *s) {
-    return (s->bucket_entries ? block_memory(s->bucket_entries) : 0) +
-           (s->bucket_scratch ? block_memory(s->bucket_scratch) : 0);
-}
-
 /* Loads a bucket: in memory (its blocks pinned, entries sorted) when it fits in the thread's share
  * of the budget with its entries and their sort's scratch, else through an external sort. */
 static bool load_bucket(const window_params *p, window_global *g, window_source *s, join_run *r, error *err) {
     s->bucket = r;
-    uint64_t n = r->rows, bytes = n * sort_entry_width(&p->w.sort), held = held_bytes(s);
-    if (join_run_bytes(r) + (2 * bytes > held ? 2 * bytes : held) > pool_budget_bytes(&g->sink.budget) / g->threads) {
-        block_free(s->bucket_entries); /* the external sort needs the room */
-        block_free(s->bucket_scratch);
-        s->bucket_entries = s->bucket_scratch = NULL;
+    uint64_t n = r->rows;
+    if (join_run_bytes(r) + sort_space_need(&p->w.sort, &s->bucket_sort, n) >
+        pool_budget_bytes(&g->sink.budget) / g->threads) {
+        sort_space_free(&s->bucket_sort); /* the external sort needs the room */
         return sort_bucket(p, g, s, r, err);
     }
-    if (!block_reserve(s->pool, TAG_WINDOW, &s->bucket_entries, bytes, err) ||
-        !block_reserve(s->pool, TAG_WINDOW, &s->bucket_scratch, bytes, err))
-        return false;
-    uint8_t *entry = block_data(s->bucket_entries);
+    if (!sort_space_reserve(&p->w.sort, &s->bucket_sort, s->pool, TAG_WINDOW, n, err)) return false;
+    uint8_t *entry = block_data(s->bucket_sort.entries);
     bool ok = true;
     for (uint32_t i = 0; ok && i < r->blocks.count; i++) {
         block_entry *e = &r->blocks.entries[i];
@@ -245,8 +234,8 @@ static bool load_bucket(const window_params *p, window_global *g, window_source 
         ok = data && !interrupted(g, err);
         if (ok) entry = sort_make_block_entries(&p->w.sort, data, e->used, entry);
     }
-    ok = ok && sort_entries(&p->w.sort, s->pool, block_data(s->bucket_entries), block_data(s->bucket_scratch), n, err);
-    if (ok) read_entries(s, block_data(s->bucket_entries), 0, n, n);
+    ok = ok && sort_space_sort(&p->w.sort, &s->bucket_sort, s->pool, n, err);
+    if (ok) read_entries(s, block_data(s->bucket_sort.entries), 0, n, n);
     return ok;
 }
 
