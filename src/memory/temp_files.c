@@ -50,8 +50,7 @@ _Static_assert(TEMP_FILES_SLOTS % 64 == 0, "slots come in bitmap words of 64");
 typedef struct tf_file {
     int fd;                        /* -1: the record is free */
     uint32_t number;               /* n of eider_<id>_<n>.block */
-    bool large;                    /* holds one block of its own */
-    uint32_t slot_bytes;           /* shared file: its slots' size (a multiple of TF_CLASS_BYTES) */
+    uint32_t slot_bytes;           /* its slots' size (a multiple of TF_CLASS_BYTES); 0: one large block */
     uint32_t used;                 /* slots in use (a large file: 1) */
     uint32_t writing;              /* writes in flight */
     uint64_t length;               /* bytes counted for the file: extent * slot size, or the block size */
@@ -278,7 +277,8 @@ static int64_t tf_free_record(temp_files *tf) {
     return first;
 }
 
-/* Creates a new block file (lock held); its record index, or -1 with err set. */
+/* Creates a new block file with slots of slot_bytes, or (0) for one large block (lock held); its
+ * record index, or -1 with err set. */
 static int64_t tf_create_file(temp_files *tf, uint32_t slot_bytes, error *err) {
     int64_t index = tf_free_record(tf);
     if (index < 0) {
@@ -297,13 +297,15 @@ static int64_t tf_create_file(temp_files *tf, uint32_t slot_bytes, error *err) {
     memset(f, 0, sizeof *f);
     f->fd = fd;
     f->number = number;
-    f->large = slot_bytes == 0;
     f->slot_bytes = slot_bytes;
     tf->file_count++;
     return index;
 }
 
 /* ---- slots ---------------------------------------------------------------------------------- */
+
+/* Whether the file holds one block of its own rather than slots. */
+static bool tf_large(const tf_file *f) { return f->slot_bytes == 0; }
 
 static uint32_t tf_extent(const tf_file *f) { return (uint32_t)(f->length / f->slot_bytes); }
 
@@ -340,8 +342,7 @@ static int64_t tf_pick_slot(const temp_files *tf, uint32_t slot_bytes, uint32_t 
     int64_t grow = -1;
     for (uint32_t i = 0; i < tf->file_cap; i++) {
         const tf_file *f = &tf->files[i];
-        if (f->fd < 0 || f->large || f->slot_bytes != slot_bytes || f->used == TEMP_FILES_SLOTS || f->writing > 0)
-            continue;
+        if (f->fd < 0 || f->slot_bytes != slot_bytes || f->used == TEMP_FILES_SLOTS || f->writing > 0) continue;
         int s = tf_lowest_free(f);
         if ((uint32_t)s < tf_extent(f)) {
             *slot = (uint32_t)s;
@@ -407,10 +408,10 @@ typedef struct tf_io {
 static void tf_io_fill(const temp_files *tf, uint32_t index, uint32_t s, tf_io *io) {
     const tf_file *f = &tf->files[index];
     io->fd = f->fd;
-    io->offset = f->large ? 0 : (uint64_t)s * f->slot_bytes;
+    io->offset = tf_large(f) ? 0 : (uint64_t)s * f->slot_bytes;
     io->slot = ((uint64_t)index << 32) | s;
-    io->stored = f->large ? 0 : f->stored[s];
-    io->compressed = !f->large && tf_bit(f->compressed, s);
+    io->stored = tf_large(f) ? 0 : f->stored[s];
+    io->compressed = !tf_large(f) && tf_bit(f->compressed, s);
     tf_block_path(tf, f->number, io->path);
 }
 
@@ -476,11 +477,11 @@ static void tf_trim(temp_files *tf, tf_file *f) {
 static void tf_release(temp_files *tf, uint64_t slot) {
     uint32_t index = (uint32_t)(slot >> 32), s = (uint32_t)slot;
     tf_file *f = &tf->files[index];
-    if (!f->large) tf_set_bit(f->bitmap, s, false);
+    if (!tf_large(f)) tf_set_bit(f->bitmap, s, false);
     f->used--;
     tf->blocks--;
     if (f->used == 0) tf_delete_file(tf, index);
-    else if (!f->large) tf_trim(tf, f);
+    else if (!tf_large(f)) tf_trim(tf, f);
     if (tf->file_count == 0) { /* idle: keep neither file records nor scratch buffers */
         pool_free(tf->pool, tf->files);
         tf->files = NULL;
@@ -494,7 +495,7 @@ static bool tf_slot_valid(const temp_files *tf, uint64_t slot, size_t size) {
     uint32_t index = (uint32_t)(slot >> 32), s = (uint32_t)slot;
     if (index >= tf->file_cap || tf->files[index].fd < 0) return false;
     const tf_file *f = &tf->files[index];
-    if (f->large) return s == 0 && f->length == size;
+    if (tf_large(f)) return s == 0 && f->length == size;
     return s < TEMP_FILES_SLOTS && size <= TF_SLOT_SIZE && tf_bit(f->bitmap, s) &&
            (tf_bit(f->compressed, s) || f->stored[s] == size);
 }
