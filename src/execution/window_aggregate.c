@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/numeric.h"
+#include "execution/window_states.h"
 
 #define TREE_FANOUT 16
 #define TREE_MAX_LEVELS 24 /* 16^24 rows: more than any partition */
@@ -46,6 +47,9 @@ struct window_aggregate {
     uint64_t level_offset[TREE_MAX_LEVELS], level_size[TREE_MAX_LEVELS];
     uint64_t level_first[TREE_MAX_LEVELS]; /* the first node of each level that is built */
     window_scratch sums; /* AGG_PREFIX: int64 counts[span + 1], then 16-byte sums[span + 1] */
+    window_states paged; /* in pages, frames too wide for a batch's structures: the tree over the whole partition */
+    bool paged_tree;     /* built for this partition (paged holds its nodes) */
+    uint8_t *node;       /* a node of paged read back */
     uint64_t base, span; /* AGG_PREFIX, AGG_TREE: built over rows [base, base + span) */
     bool monotone;        /* frame starts and ends never move back */
     bool cursors;         /* AGG_PREFIX in pages with monotone frames: at_start, at_end instead of sums */
@@ -87,10 +91,11 @@ window_aggregate *window_aggregate_create(buffer_pool *pool, const aggregate_fun
     uint32_t size = fn->state_size ? fn->state_size : 8;
     a->state = pool_calloc(pool, 1, size);
     a->query = pool_calloc(pool, 1, size);
+    a->node = pool_calloc(pool, 1, size);
     a->values.data = pool_calloc(pool, VECTOR_SIZE, sizeof(string_t));
     a->strings = arena_create(pool, TAG_WINDOW);
     a->batch_strings = arena_create(pool, TAG_WINDOW);
-    if (!a->state || !a->query || !a->values.data || !a->strings || !a->batch_strings) {
+    if (!a->state || !a->query || !a->node || !a->values.data || !a->strings || !a->batch_strings) {
         window_aggregate_destroy(a);
         return oom(err), NULL;
     }
@@ -107,10 +112,12 @@ void window_aggregate_destroy(window_aggregate *a) {
     if (!a) return;
     window_scratch_free(&a->tree);
     window_scratch_free(&a->sums);
+    window_states_free(&a->paged);
     if (a->strings) arena_destroy(a->strings);
     if (a->batch_strings) arena_destroy(a->batch_strings);
     if (a->state) pool_free(a->pool, a->state);
     if (a->query) pool_free(a->pool, a->query);
+    if (a->node) pool_free(a->pool, a->node);
     if (a->values.data) pool_free(a->pool, a->values.data);
     pool_free(a->pool, a);
 }
@@ -166,13 +173,20 @@ static inline uint8_t *tree_node(const window_aggregate *a, uint32_t level, uint
     return a->tree.data + (a->level_offset[level] + j - a->level_first[level]) * a->fn->state_size;
 }
 
+/* Adds node j of a level to a->query, from the tree in scratch or from the one in pages. */
+static inline bool combine_node(window_aggregate *a, uint32_t level, uint64_t j) {
+    const void *node = a->paged_tree ? window_states_get(&a->paged, a->level_offset[level] + j, a->node, a->actx.err)
+                                     : tree_node(a, level, j);
+    return node && a->fn->combine(a->query, node, &a->actx);
+}
+
 /* Level 0 holds one state per TREE_FANOUT rows, level l + 1 one per TREE_FANOUT nodes of level l,
  * up to a single node. Nodes are numbered by the partition's rows they cover, wherever the tree
  * starts (rows [lo, hi)): a node that covers rows outside [lo, hi) is incomplete, but a frame
  * within [lo, hi) only uses nodes that it covers whole, so every answer is the one of the tree
  * over the whole partition, to the last bit of a floating-point sum. */
-static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
-    const aggregate_function *fn = a->fn;
+/* Lays out the levels of a tree over rows [lo, hi); returns the number of nodes. */
+static uint64_t tree_layout(window_aggregate *a, uint64_t lo, uint64_t hi) {
     uint64_t first = lo, end = hi, total = 0;
     a->base = lo;
     a->span = hi - lo;
@@ -186,6 +200,12 @@ static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err
         total += end - first;
         a->tree_levels++;
     } while (end - first > 1 && a->tree_levels < TREE_MAX_LEVELS);
+    return total;
+}
+
+static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
+    const aggregate_function *fn = a->fn;
+    uint64_t total = tree_layout(a, lo, hi);
     if (!window_scratch_reserve(a->pool, &a->tree, (size_t)total * fn->state_size, err)) return false;
     for (uint64_t j = 0; j < total; j++) fn->init(a->tree.data + j * fn->state_size);
     for (uint64_t begin = lo; begin < hi; begin += VECTOR_SIZE) {
@@ -208,11 +228,51 @@ static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err
     return true;
 }
 
+/* ---- the tree over a whole partition in pages ------------------------------------------------------ */
+
+/* The same levels over every row of the partition, their nodes in evictable blocks (window_states.h),
+ * for frames too wide for the structures of one batch: built once per partition, in one pass over
+ * the rows and one over each level, and asked like the tree above. */
+static bool paged_tree_build(window_aggregate *a, error *err) {
+    const aggregate_function *fn = a->fn;
+    uint32_t size = fn->state_size;
+    uint64_t n = a->part.count, total = tree_layout(a, 0, n);
+    window_states_free(&a->paged);
+    window_states_init(&a->paged, a->pool, fn, size, total);
+    a->paged_tree = true;
+    /* the nodes of one batch of rows are built in scratch, then stored */
+    if (!window_scratch_reserve(a->pool, &a->tree, (size_t)(VECTOR_SIZE / TREE_FANOUT) * size, err)) return false;
+    for (uint64_t begin = 0; begin < n; begin += VECTOR_SIZE) {
+        uint32_t count = (uint32_t)(n - begin < VECTOR_SIZE ? n - begin : VECTOR_SIZE);
+        uint32_t nodes = (count + TREE_FANOUT - 1) / TREE_FANOUT;
+        for (uint32_t j = 0; j < nodes; j++) fn->init(a->tree.data + (size_t)j * size);
+        const vector *input;
+        if (!gather_args(a, begin, count, &input)) return false;
+        for (uint32_t k = 0; k < count; k++) a->states[k] = a->tree.data + (size_t)(k / TREE_FANOUT) * size;
+        if (!fn->update(a->states, input, count, &a->actx)) return false;
+        for (uint32_t j = 0; j < nodes; j++)
+            if (!window_states_put(&a->paged, begin / TREE_FANOUT + j, a->tree.data + (size_t)j * size, err))
+                return false;
+        arena_reset(a->strings); /* the stored nodes keep their strings in their own blocks */
+    }
+    for (uint32_t l = 1; l < a->tree_levels; l++) {
+        uint64_t below = a->level_size[l - 1];
+        for (uint64_t j = 0; j < a->level_size[l]; j++) {
+            fn->init(a->query);
+            uint64_t last = (j + 1) * TREE_FANOUT < below ? (j + 1) * TREE_FANOUT : below;
+            for (uint64_t c = j * TREE_FANOUT; c < last; c++)
+                if (!combine_node(a, l - 1, c)) return false;
+            if (!window_states_put(&a->paged, a->level_offset[l] + j, a->query, err)) return false;
+            arena_reset(a->strings);
+        }
+    }
+    return true;
+}
+
 /* The aggregate of rows [begin, end) into a->query: whole nodes where they fit, rows or smaller
  * nodes at the edges. */
 static bool tree_query(window_aggregate *a, uint64_t begin, uint64_t end) {
-    const aggregate_function *fn = a->fn;
-    fn->init(a->query);
+    a->fn->init(a->query);
     for (int level = -1; begin < end; level++) {
         uint64_t pb = begin / TREE_FANOUT, pe = end / TREE_FANOUT;
         uint64_t ranges[2][2];
@@ -228,7 +288,7 @@ static bool tree_query(window_aggregate *a, uint64_t begin, uint64_t end) {
                 if (!add_rows(a, a->query, ranges[r][0], ranges[r][1])) return false;
             } else {
                 for (uint64_t j = ranges[r][0]; j < ranges[r][1]; j++)
-                    if (!fn->combine(a->query, tree_node(a, (uint32_t)level, j), &a->actx)) return false;
+                    if (!combine_node(a, (uint32_t)level, j)) return false;
             }
         }
         if (pb == pe) break;
@@ -361,6 +421,8 @@ bool window_aggregate_begin(window_aggregate *a, const window_partition *p, erro
     a->part = *p;
     a->actx.err = err;
     arena_reset(a->strings);
+    a->paged_tree = false;
+    window_states_free(&a->paged);
     switch (a->mode) {
     case AGG_WHOLE:
         a->fn->init(a->state);
@@ -382,9 +444,11 @@ bool window_aggregate_per_batch(const window_aggregate *a) {
     return a->mode == AGG_TREE || (a->mode == AGG_PREFIX && !a->cursors && a->prefix != PREFIX_COUNT_STAR);
 }
 
-bool window_aggregate_prepare(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
+bool window_aggregate_prepare(window_aggregate *a, uint64_t lo, uint64_t hi, uint64_t max_span, error *err) {
     a->actx.err = err;
     arena_reset(a->strings); /* no state of the previous batch's tree is used again */
+    if (a->paged_tree) return true;
+    if (hi - lo > max_span) return paged_tree_build(a, err);
     return a->mode == AGG_PREFIX ? prefix_build(a, lo, hi, err) : tree_build(a, lo, hi, err);
 }
 
@@ -399,7 +463,9 @@ bool window_aggregate_frame(window_aggregate *a, uint64_t start, uint64_t end, v
             a->added = end;
         }
         break;
-    case AGG_PREFIX: return prefix_result(a, start, end, out, row, err);
+    case AGG_PREFIX:
+        if (!a->paged_tree) return prefix_result(a, start, end, out, row, err);
+        return tree_query(a, start, end) && a->fn->finalize(a->query, out, row, heap_owner, &a->actx);
     case AGG_TREE: return tree_query(a, start, end) && a->fn->finalize(a->query, out, row, heap_owner, &a->actx);
     }
     return a->fn->finalize(a->state, out, row, heap_owner, &a->actx);

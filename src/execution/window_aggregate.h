@@ -15,7 +15,9 @@
  * order, whatever its size, and so do count/sum/avg over frames whose bounds only move forward:
  * two cursors keep the count and sum of the rows before each bound. Other sliding frames build
  * their prefix sums or tree per batch of output rows, over the rows the batch's frames cover
- * (window_aggregate_prepare), with the same results.
+ * (window_aggregate_prepare); when those are too many, one tree over the whole partition, built
+ * once, its nodes in evictable pool blocks (window_states.h). Both give the same results as the
+ * tree in memory, to the last bit of a floating-point sum: a node covers the same rows in each.
  */
 #ifndef EIDER_WINDOW_AGGREGATE_H
 #define EIDER_WINDOW_AGGREGATE_H
@@ -34,9 +36,11 @@ void window_aggregate_destroy(window_aggregate *a);
 bool window_aggregate_begin(window_aggregate *a, const window_partition *p, error *err);
 /* Whether frames over a partition in pages need window_aggregate_prepare per batch (SLIDING). */
 bool window_aggregate_per_batch(const window_aggregate *a);
-/* Builds the prefix sums or the tree over rows [lo, hi) of a partition in pages; every frame asked
- * for until the next call lies within them (or is empty). */
-bool window_aggregate_prepare(window_aggregate *a, uint64_t lo, uint64_t hi, error *err);
+/* Before a batch of frames over a partition in pages, all within rows [lo, hi) (or empty): builds
+ * the prefix sums or the tree over those rows when they are at most max_span, else (once per
+ * partition) the tree over the whole partition in evictable blocks, which then answers every
+ * frame of the partition. */
+bool window_aggregate_prepare(window_aggregate *a, uint64_t lo, uint64_t hi, uint64_t max_span, error *err);
 /* The aggregate of rows [start, end) of the partition into row `row` of out. */
 bool window_aggregate_frame(window_aggregate *a, uint64_t start, uint64_t end, vector *out, uint32_t row,
                             chunk *heap_owner, error *err);

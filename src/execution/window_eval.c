@@ -8,6 +8,7 @@
 
 #include "common/numeric.h"
 #include "execution/window_aggregate.h"
+#include "execution/window_states.h"
 
 /* ---- keys ------------------------------------------------------------------------------------ */
 
@@ -95,6 +96,9 @@ struct window_eval {
 
     /* GROUPS offsets: the first row of every peer group, then the partition size */
     window_scratch group_starts;
+    window_states paged_group_starts; /* the same over a partition in pages */
+    bool group_failed;                /* a start in pages could not be read: group_error says why */
+    error group_error;
     uint64_t group_count;
 
     window_aggregate *aggregate; /* WINDOW_AGGREGATE */
@@ -159,6 +163,7 @@ window_eval *window_eval_create(buffer_pool *pool, const window_layout *w, const
 void window_eval_destroy(window_eval *ev) {
     if (!ev) return;
     window_scratch_free(&ev->group_starts);
+    window_states_free(&ev->paged_group_starts);
     window_aggregate_destroy(ev->aggregate);
     pool_free(ev->pool, ev);
 }
@@ -219,22 +224,25 @@ static void peers_advance(window_eval *ev, uint64_t i) {
     }
 }
 
+/* The first row of every peer group, then the partition's size: in a scratch block, or over a
+ * partition in pages in evictable blocks (window_states.h), read as the frames move. */
 static bool build_group_starts(window_eval *ev, error *err) {
-    uint64_t n = ev->part.count, size = n;
-    if (ev->part.pages) { /* one pass to count the groups first: their starts must fit */
-        uint64_t groups = 1;
-        for (uint64_t i = 1; i < n; i++)
-            if (ev->w->order_count && !window_same_peers(ev->w, row_at(ev, i - 1), row_at(ev, i))) groups++;
-        if (groups > 4 * ev->part.max_span)
-            return error_set(err, EIDER_ERROR_OUT_OF_MEMORY,
-                             "a window partition of %llu rows does not fit in memory, and GROUPS frames with offsets "
-                             "need the starts of its %llu peer groups, more than the %llu that fit (WINDOW)",
-                             (unsigned long long)n, (unsigned long long)groups,
-                             (unsigned long long)(4 * ev->part.max_span));
-        size = groups;
+    uint64_t n = ev->part.count, g = 0;
+    if (ev->part.pages) {
+        window_states_free(&ev->paged_group_starts);
+        window_states_init(&ev->paged_group_starts, ev->pool, NULL, sizeof(uint64_t), n + 1);
+        ev->group_failed = false;
+        uint64_t start = 0;
+        bool ok = window_states_put(&ev->paged_group_starts, g++, &start, err);
+        for (uint64_t i = 1; ok && i < n; i++)
+            if (ev->w->order_count && !window_same_peers(ev->w, row_at(ev, i - 1), row_at(ev, i)))
+                ok = window_states_put(&ev->paged_group_starts, g++, &i, err);
+        if (!ok || !window_states_put(&ev->paged_group_starts, g, &n, err)) return false;
+        ev->group_count = g;
+        return window_pages_check(ev->part.pages, err);
     }
-    if (!window_scratch_reserve(ev->pool, &ev->group_starts, (size_t)(size + 1) * sizeof(uint64_t), err)) return false;
-    uint64_t *starts = (uint64_t *)ev->group_starts.data, g = 0;
+    if (!window_scratch_reserve(ev->pool, &ev->group_starts, (size_t)(n + 1) * sizeof(uint64_t), err)) return false;
+    uint64_t *starts = (uint64_t *)ev->group_starts.data;
     starts[g++] = 0;
     for (uint64_t i = 1; i < n; i++)
         if (ev->w->order_count && !window_same_peers(ev->w, row_at(ev, i - 1), row_at(ev, i))) starts[g++] = i;
@@ -321,10 +329,18 @@ static uint64_t range_bound(window_eval *ev, const window_bound *b, uint64_t i, 
     return p;
 }
 
-static uint64_t group_start(const window_eval *ev, __int128 g) {
+static uint64_t group_start(window_eval *ev, __int128 g) {
     if (g <= 0) return 0;
     if (g >= (__int128)ev->group_count) return ev->part.count;
-    return ((const uint64_t *)ev->group_starts.data)[(uint64_t)g];
+    if (!ev->part.pages) return ((const uint64_t *)ev->group_starts.data)[(uint64_t)g];
+    uint64_t start;
+    const void *slot = window_states_get(&ev->paged_group_starts, (uint64_t)g, NULL, &ev->group_error);
+    if (!slot) { /* reported after the batch (window_eval_rows) */
+        ev->group_failed = true;
+        return ev->part.count;
+    }
+    memcpy(&start, slot, sizeof start);
+    return start;
 }
 
 static uint64_t bound_position(window_eval *ev, const window_bound *b, uint64_t i, bool is_end) {
@@ -382,13 +398,7 @@ static bool aggregate_rows(window_eval *ev, uint64_t from, uint32_t n, vector *o
         if (ev->frame_end[k] > hi) hi = ev->frame_end[k];
     }
     if (lo >= hi) lo = hi = from;
-    if (hi - lo > ev->part.max_span)
-        return error_set(err, EIDER_ERROR_OUT_OF_MEMORY,
-                         "a window partition of %llu rows does not fit in memory, and the frames of %u of its rows "
-                         "span %llu rows, more than the %llu that fit (WINDOW)",
-                         (unsigned long long)ev->part.count, n, (unsigned long long)(hi - lo),
-                         (unsigned long long)ev->part.max_span);
-    if (!window_aggregate_prepare(ev->aggregate, lo, hi, err)) return false;
+    if (!window_aggregate_prepare(ev->aggregate, lo, hi, ev->part.max_span, err)) return false;
     for (uint32_t k = 0; k < n; k++)
         if (!window_aggregate_frame(ev->aggregate, ev->frame_start[k], ev->frame_end[k], out, out_start + k, heap_owner,
                                     err))
@@ -531,7 +541,7 @@ bool window_eval_begin(window_eval *ev, const window_partition *p, error *err) {
     return true;
 }
 
-bool window_eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start, chunk *heap_owner,
+static bool eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start, chunk *heap_owner,
                       error *err) {
     switch (ev->spec->kind) {
     case WINDOW_ROW_NUMBER:
@@ -553,4 +563,12 @@ bool window_eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, u
     case WINDOW_AGGREGATE: return aggregate_rows(ev, from, n, out, out_start, heap_owner, err);
     }
     return true;
+}
+
+bool window_eval_rows(window_eval *ev, uint64_t from, uint32_t n, vector *out, uint32_t out_start, chunk *heap_owner,
+                      error *err) {
+    if (!eval_rows(ev, from, n, out, out_start, heap_owner, err)) return false;
+    if (!ev->group_failed) return true;
+    *err = ev->group_error;
+    return false;
 }

@@ -18,11 +18,10 @@
  * and running frames are one state; count/sum/avg of integers and DECIMALs over frames whose bounds
  * only move forward keep the sums at both bounds (window_aggregate.h); other sliding aggregates
  * build their prefix sums or segment tree per batch of output rows over the rows that the batch's
- * frames cover, at most max_span rows. What fails with an Out of Memory error over such a
- * partition: those other sliding aggregates (min/max, sums of DOUBLEs, ..., and count/sum/avg over
- * frames with per-row offsets) when the frames of one batch of rows span more than max_span rows,
- * and GROUPS frames with offsets over more than 4 * max_span peer groups (they index the start of
- * every group).
+ * frames cover while that is at most max_span rows, and past that one segment tree over the whole
+ * partition whose nodes live in evictable blocks (window_states.h). GROUPS frames with offsets
+ * index the start of every peer group, in evictable blocks too. So no frame makes such a
+ * partition fail for want of memory.
  *
  * Algorithms: ranks and peers by one forward scan; frames by moving bounds (ROWS arithmetic,
  * RANGE by two monotone pointers over the order key, GROUPS by the peer group starts);
