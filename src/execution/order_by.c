@@ -8,7 +8,9 @@
  * store that would pass its share is written out as a sorted run that the pool may evict to temp
  * files (sort_run.h); then every row goes into runs, groups of runs are merged while there are
  * more than the merge's fan-in, and the source streams a k-way merge of what remains: one pinned
- * block per run, blocks freed as the merge passes them.
+ * block per run, blocks freed as the merge passes them. With more than one thread the merge runs
+ * ahead on a thread of its own (sort_prefetch.h) while the source's thread feeds the rows
+ * downstream, so merging and loading runs overlap writing the result.
  *
  * Top-N (limit >= 0): a store is compacted whenever it holds about twice the offset + limit rows
  * it needs: its rows are sorted and only the first offset + limit are copied into fresh blocks, so
@@ -20,6 +22,7 @@
 
 #include <string.h>
 
+#include "execution/sort_prefetch.h"
 #include "execution/sort_sink.h"
 
 #define TOPN_SLACK 8192 /* rows a top-N store may gather beyond twice what it keeps */
@@ -39,6 +42,7 @@ typedef struct order_global {
     block_handle **retained;     /* blocks past the merge whose rows the last chunk still uses */
     uint32_t retained_count;
     uint64_t skip;               /* rows of the offset still to skip */
+    sort_prefetch *prefetch;     /* with several threads: the merge, run ahead on a thread of its own */
 } order_global;
 
 typedef struct order_local {
@@ -208,6 +212,25 @@ static void gather_rows(const order_params *p, uint8_t *const *rows, uint32_t n,
         if (!p->stored || p->stored[c]) row_gather(&p->layout, c, rows, n, &out->columns[c], 0);
 }
 
+/* The next rows of the merge, read ahead by its own thread (sort_prefetch.h), which is started
+ * with the first chunk: the merge and the loading of the runs' blocks overlap the work downstream. */
+static bool prefetch_get_data(const order_params *p, order_global *g, order_source_state *st, exec_context *ctx,
+                              chunk *out, error *err) {
+    if (!g->prefetch) {
+        g->prefetch = sort_prefetch_start(&g->sink.merger, g->sink.pool, g->skip, st->end - st->begin,
+                                          ctx->interrupted, err);
+        if (!g->prefetch) return false;
+        g->skip = 0;
+    }
+    uint8_t *const *rows;
+    uint32_t n;
+    if (!sort_prefetch_next(g->prefetch, &rows, &n, err)) return false;
+    atomic_fetch_add(&st->next, n);
+    gather_rows(p, rows, n, out);
+    out->count = n;
+    return true;
+}
+
 /* The next rows of the merge of spilled runs (one reader: the source is OP_SORTED_SOURCE). The
  * blocks the merge moves past stay until the next call, as the chunk's strings point into them. */
 static bool merge_get_data(const order_params *p, order_global *g, order_source_state *st, order_source_local *l,
@@ -238,7 +261,6 @@ static bool merge_get_data(const order_params *p, order_global *g, order_source_
 /* Rows come out in order when one thread reads the source; with several, each chunk is a
  * contiguous, ordered piece of the result. */
 static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chunk *out, error *err) {
-    (void)ctx, (void)err;
     order_params *p = op->params;
     order_global *g = op->sink_state;
     order_source_state *st = op->source_state;
@@ -246,6 +268,7 @@ static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chun
     out->count = 0;
     if (g && g->sink.merging) {
         if (atomic_load(&st->next) >= st->end) return true;
+        if (ctx->threads > 1) return prefetch_get_data(p, g, st, ctx, out, err);
         return merge_get_data(p, g, st, l, out, err);
     }
     uint64_t begin = atomic_fetch_add(&st->next, VECTOR_SIZE);
@@ -267,6 +290,8 @@ static bool order_get_data(physical_op *op, exec_context *ctx, void *local, chun
 static void order_destroy(physical_op *op) {
     order_global *g = op->sink_state;
     if (!g) return;
+    sort_prefetch_stop(g->prefetch); /* before the merger and its runs go */
+    g->prefetch = NULL;
     if (g->retained) {
         release_retained(g);
         pool_free(g->sink.pool, g->retained);
