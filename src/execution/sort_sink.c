@@ -129,7 +129,16 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
     uint8_t *entries = block_data(st->spill.entries);
     sort_make_entries(s->sort, &st->rows, entries);
     if (!sort_space_sort(s->sort, &st->spill, s->pool, n, err)) return false;
-    bool ok = spill_entries(s, entries, n < s->keep ? n : s->keep, err); /* top-N needs no more */
+    uint64_t keep = n < s->keep ? n : s->keep; /* top-N needs no more */
+    bool ok = spill_entries(s, entries, keep, err);
+    if (!ok && err->type == EIDER_ERROR_OUT_OF_MEMORY && st->spill.scratch) {
+        /* what is pinned besides the operator's budget left no room for the run's blocks: the
+         * sort's scratch is not needed now, and its room lets the run's blocks evict each other */
+        block_free(st->spill.scratch);
+        st->spill.scratch = NULL;
+        error_clear(err);
+        ok = spill_entries(s, entries, keep, err);
+    }
     row_store_free(&st->rows); /* the store stays usable */
     string_heap_free(&st->strings);
     return ok;
