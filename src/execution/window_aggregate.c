@@ -180,11 +180,6 @@ static inline bool combine_node(window_aggregate *a, uint32_t level, uint64_t j)
     return node && a->fn->combine(a->query, node, &a->actx);
 }
 
-/* Level 0 holds one state per TREE_FANOUT rows, level l + 1 one per TREE_FANOUT nodes of level l,
- * up to a single node. Nodes are numbered by the partition's rows they cover, wherever the tree
- * starts (rows [lo, hi)): a node that covers rows outside [lo, hi) is incomplete, but a frame
- * within [lo, hi) only uses nodes that it covers whole, so every answer is the one of the tree
- * over the whole partition, to the last bit of a floating-point sum. */
 /* Lays out the levels of a tree over rows [lo, hi); returns the number of nodes. */
 static uint64_t tree_layout(window_aggregate *a, uint64_t lo, uint64_t hi) {
     uint64_t first = lo, end = hi, total = 0;
@@ -203,6 +198,11 @@ static uint64_t tree_layout(window_aggregate *a, uint64_t lo, uint64_t hi) {
     return total;
 }
 
+/* Level 0 holds one state per TREE_FANOUT rows, level l + 1 one per TREE_FANOUT nodes of level l,
+ * up to a single node. Nodes are numbered by the partition's rows they cover, wherever the tree
+ * starts (rows [lo, hi)): a node that covers rows outside [lo, hi) is incomplete, but a frame
+ * within [lo, hi) only uses nodes that it covers whole, so every answer is the one of the tree
+ * over the whole partition, to the last bit of a floating-point sum. */
 static bool tree_build(window_aggregate *a, uint64_t lo, uint64_t hi, error *err) {
     const aggregate_function *fn = a->fn;
     uint64_t total = tree_layout(a, lo, hi);
