@@ -139,7 +139,7 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
         error_clear(err);
         ok = spill_entries(s, entries, keep, err);
     }
-    row_store_clear(&st->rows); /* the store stays usable, its large blocks kept for the next run */
+    row_store_free(&st->rows); /* the store stays usable */
     string_heap_free(&st->strings);
     return ok;
 }
@@ -147,7 +147,7 @@ bool sort_sink_spill_store(sort_sink *s, sort_store *st, error *err) {
 /* Bytes the store would hold, with its sort's entries and scratch, after n more rows. */
 static uint64_t store_projected_bytes(const sort_sink *s, const sort_store *st, uint32_t n) {
     const row_store *rs = &st->rows;
-    uint64_t bytes = row_store_bytes(rs) + block_list_bytes(&st->strings.blocks);
+    uint64_t bytes = block_list_bytes(&rs->blocks) + block_list_bytes(&st->strings.blocks);
     bytes += sort_space_need(s->sort, &st->spill, rs->row_count + n);
     bytes += row_store_growth(rs, n);
     if (s->sort->rows->has_strings) bytes += POOL_BLOCK_SIZE; /* the next string block */
