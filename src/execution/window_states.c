@@ -25,7 +25,6 @@ void window_states_init(window_states *ws, buffer_pool *pool, const aggregate_fu
     ws->block_shift = 0;
     while (((size_t)2 << ws->block_shift) * ws->slot_size <= POOL_BLOCK_SIZE) ws->block_shift++;
     ws->count = count;
-    ws->last_key[0] = ws->last_key[1] = UINT64_MAX;
 }
 
 static void dir_free(window_states *ws, window_block_dir *d) {
@@ -55,7 +54,7 @@ static window_states_page *cache_victim(window_states *ws) {
     }
     block_unpin(victim->block);
     victim->block = NULL;
-    if (victim->key == ws->last_key[victim->key >> 63]) ws->last_key[victim->key >> 63] = UINT64_MAX;
+    if (ws->last[victim->key >> 63] == victim) ws->last[victim->key >> 63] = NULL;
     return victim;
 }
 
@@ -63,8 +62,7 @@ static window_states_page *cache_victim(window_states *ws) {
 static uint8_t *cache_insert(window_states *ws, uint64_t key, block_handle *block, uint8_t *data) {
     window_states_page *pg = cache_victim(ws);
     *pg = (window_states_page){key, block, data, ++ws->tick};
-    ws->last_key[key >> 63] = key;
-    ws->last_data[key >> 63] = data;
+    ws->last[key >> 63] = pg;
     return data;
 }
 
@@ -82,11 +80,8 @@ static bool cache_shrink(window_states *ws) {
         pg->block = NULL;
         dropped = true;
     }
-    ws->last_key[0] = ws->last_key[1] = UINT64_MAX;
-    if (keep) {
-        ws->last_key[keep->key >> 63] = keep->key;
-        ws->last_data[keep->key >> 63] = keep->data;
-    }
+    ws->last[0] = ws->last[1] = NULL;
+    if (keep) ws->last[keep->key >> 63] = keep;
     return dropped;
 }
 
@@ -106,6 +101,7 @@ static uint8_t *cache_lookup(window_states *ws, uint64_t key, error *err) {
     if (pg) {
         pg->used = ++ws->tick;
         data = pg->data;
+        ws->last[key >> 63] = pg;
     } else {
         const window_block_dir *d = key & HEAP_KEY ? &ws->heap : &ws->slots;
         block_handle *block = d->blocks[key & ~HEAP_KEY];
@@ -114,15 +110,16 @@ static uint8_t *cache_lookup(window_states *ws, uint64_t key, error *err) {
         if (!data) return NULL;
         cache_insert(ws, key, block, data);
     }
-    ws->last_key[key >> 63] = key;
-    ws->last_data[key >> 63] = data;
     return data;
 }
 
 /* The memory of a listed block, pinned in the cache (most reads hit the slot block, or the heap
  * block, of the last one). */
 static inline uint8_t *cache_get(window_states *ws, uint64_t key, error *err) {
-    return key == ws->last_key[key >> 63] ? ws->last_data[key >> 63] : cache_lookup(ws, key, err);
+    window_states_page *pg = ws->last[key >> 63];
+    if (!pg || pg->key != key) return cache_lookup(ws, key, err);
+    pg->used = ++ws->tick;
+    return pg->data;
 }
 
 /* Appends a new block of size bytes to the directory and pins it in the cache. */

@@ -48,8 +48,7 @@ typedef struct window_states {
     size_t heap_used;             /* bytes used in the last heap block */
     window_states_page cache[WINDOW_STATES_CACHE];
     uint64_t tick;
-    uint64_t last_key[2];         /* the slot block and the heap block used last (UINT64_MAX: none) */
-    uint8_t *last_data[2];
+    window_states_page *last[2];  /* the cache entries of the slot block and the heap block used last */
 } window_states;
 
 /* An array of count slots of state_size bytes (a multiple of 8). fn (may be NULL) says how to
