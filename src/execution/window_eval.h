@@ -52,8 +52,9 @@ bool window_same_peers(const window_layout *w, const uint8_t *a, const uint8_t *
 /* One partition of count rows. In memory, the address of row i is stored at slots + i * stride
  * (in sorted entries: slots = the first entry's row pointer, stride = the entry width). A
  * partition larger than memory is in pages (window_pages.h) instead: rows are read through their
- * cache, and what an evaluator builds over many rows (prefix sums, segment tree) covers only the
- * rows that the frames of one batch of output rows reach, at most max_span rows. */
+ * cache, and what an evaluator builds over many rows (prefix sums, segment tree) in memory covers
+ * only the rows that the frames of one batch of output rows reach, at most max_span rows; wider
+ * frames go to structures in evictable blocks (window_states.h). */
 typedef struct window_partition {
     const window_layout *w;
     const uint8_t *slots;

@@ -410,7 +410,8 @@ static bool merge_partition(const window_params *p, window_source *s, chunk *out
     }
     if (s->paged) {
         if (!window_pages_seal(&s->pages, err)) return false;
-        /* rows that the structures of one batch's frames may cover, in a quarter of the budget */
+        /* rows that the structures of one batch's frames may cover in memory, in a quarter of the
+         * budget (wider frames use a tree over the whole partition in evictable blocks) */
         uint64_t span = pool_budget_bytes(&s->merge->budget) / 4 / 32 / (p->expr_count ? p->expr_count : 1);
         s->part.pages = &s->pages;
         s->part.max_span = span > 2 * VECTOR_SIZE ? span : 2 * VECTOR_SIZE;
