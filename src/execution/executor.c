@@ -249,10 +249,12 @@ static void pipeline_thread(void *arg, uint32_t index) {
     error err;
     error_clear(&err);
     /* each thread allocates its local states from an arena of its own */
+    pool_worker_enter(job->ctx->pool);
     local.arena = arena_create(job->ctx->pool, TAG_ALLOCATOR);
     bool ok = local.arena ? run_locals(job->p, &local, job->progress_base, job->progress_span, &job->stop, &err)
                           : error_set(&err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate a thread's arena");
     arena_destroy(local.arena);
+    pool_worker_leave(job->ctx->pool);
     if (ok) return;
     atomic_store(&job->stop, true);
     pthread_mutex_lock(&job->lock);

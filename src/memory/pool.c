@@ -52,6 +52,9 @@ buffer_pool *pool_create(uint64_t memory_limit) {
     atomic_init(&pool->handles, 0);
     atomic_init(&pool->budget_users, 0);
     atomic_init(&pool->queries, 0);
+    atomic_init(&pool->workers, 0);
+    atomic_init(&pool->memory_waiters, 0);
+    atomic_init(&pool->memory_epoch, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
     return pool;
@@ -228,11 +231,13 @@ static void release_memory(buffer_pool *pool, memory_tag tag, void *data, size_t
         if (cached) {
             atomic_fetch_sub(&pool->tag_used[tag], POOL_BLOCK_SIZE);
             atomic_fetch_add(&pool->tag_used[TAG_ALLOCATOR], POOL_BLOCK_SIZE);
+            pool_memory_changed(pool);
             return;
         }
     }
     unmap_memory(data, size);
     pool_count_sub(pool, tag, size);
+    pool_memory_changed(pool);
 }
 
 /* Unmaps one cached block; false when the cache is empty. */
@@ -354,13 +359,14 @@ static bool fail_oom(buffer_pool *pool, memory_tag tag, uint64_t size, error *er
 }
 
 /* One step towards room for size more bytes of tag: unmaps a cached block (unless keep_cache),
- * else evicts one block. False + err when nothing more can be freed. */
-static bool make_room(buffer_pool *pool, memory_tag tag, uint64_t size, bool keep_cache, error *err) {
+ * else evicts one block, else waits for other workers to give memory back (pool_wait.c).
+ * False + err when nothing more can be freed. */
+static bool make_room(buffer_pool *pool, memory_tag tag, uint64_t size, bool keep_cache, pool_wait *w, error *err) {
     if (!keep_cache && cache_drop_one(pool)) return true;
     switch (evict_one(pool, err)) {
     case EVICT_DONE:
     case EVICT_RETRY: return true;
-    case EVICT_NONE: return fail_oom(pool, tag, size, err);
+    case EVICT_NONE: return pool_wait_for_memory(pool, w) || fail_oom(pool, tag, size, err);
     case EVICT_FAILED: return false;
     }
     return false;
@@ -369,12 +375,14 @@ static bool make_room(buffer_pool *pool, memory_tag tag, uint64_t size, bool kee
 bool pool_reserve(buffer_pool *pool, memory_tag tag, uint64_t size, error *err) {
     if ((unsigned)tag >= TAG_COUNT) return error_set(err, EIDER_ERROR_INTERNAL, "invalid memory tag %d", (int)tag);
     if (size > atomic_load(&pool->limit)) return fail_oom(pool, tag, size, err);
+    pool_wait w;
+    pool_wait_start(pool, &w);
     for (;;) {
         if (try_take(pool, size)) {
             atomic_fetch_add(&pool->tag_used[tag], size);
             return true;
         }
-        if (!make_room(pool, tag, size, false, err)) return false;
+        if (!make_room(pool, tag, size, false, &w, err)) return false;
     }
 }
 
@@ -395,6 +403,8 @@ static void *acquire_memory(buffer_pool *pool, memory_tag tag, size_t size, size
         return NULL;
     }
     bool standard = size == POOL_BLOCK_SIZE;
+    pool_wait w;
+    pool_wait_start(pool, &w);
     for (;;) {
         void *data = standard ? cache_take(pool, tag) : NULL;
         if (data) {
@@ -411,13 +421,14 @@ static void *acquire_memory(buffer_pool *pool, memory_tag tag, size_t size, size
             error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not map %s of memory (%s)", asked, memory_tag_name(tag));
             return NULL;
         }
-        if (!make_room(pool, tag, size, standard, err)) return NULL;
+        if (!make_room(pool, tag, size, standard, &w, err)) return NULL;
     }
 }
 
 void pool_release(buffer_pool *pool, memory_tag tag, uint64_t size) {
     if ((unsigned)tag >= TAG_COUNT || size == 0) return;
     pool_count_sub(pool, tag, size);
+    pool_memory_changed(pool);
 }
 
 bool pool_set_memory_limit(buffer_pool *pool, uint64_t limit, error *err) {
@@ -636,7 +647,10 @@ void block_unpin(block_handle *b) {
     p = atomic_load(&b->pins);
     if (p > 0) {
         atomic_store(&b->pins, p - 1);
-        if (p == 1 && b->state == BLOCK_RESIDENT && !b->in_queue) queue_push_tail(queue_of(pool, b), b);
+        if (p == 1 && b->state == BLOCK_RESIDENT && !b->in_queue) {
+            queue_push_tail(queue_of(pool, b), b);
+            pool_memory_changed_locked(pool); /* it can be evicted now */
+        }
     }
     pthread_mutex_unlock(&pool->lock);
 }

@@ -111,6 +111,11 @@ void block_free(block_handle *block);
  * some query runs, and is trimmed when the last one ends. */
 void pool_query_begin(buffer_pool *pool);
 void pool_query_end(buffer_pool *pool);
+/* Brackets a thread's run of a pipeline (the executor calls them). An allocation that finds
+ * nothing to evict waits, before it fails, while other workers are running and may give memory
+ * back (a sorted run being written, a partition being flushed): see pool_wait.c. */
+void pool_worker_enter(buffer_pool *pool);
+void pool_worker_leave(buffer_pool *pool);
 
 /* ---- operator budgets ------------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * pool_internal.h — the buffer pool's private structures, shared by the files of the memory
- * module (pool.c: blocks, reservations and eviction; pool_metadata.c: counted malloc).
+ * module (pool.c: blocks, reservations and eviction; pool_metadata.c: counted malloc;
+ * pool_wait.c: waiting for memory that other threads are about to give back).
  * Nothing outside src/memory includes this.
  */
 #ifndef EIDER_POOL_INTERNAL_H
@@ -58,11 +59,16 @@ struct buffer_pool {
     _Atomic uint32_t queries;        /* queries running (pool_query_begin/end) */
 
     pthread_mutex_t lock;            /* queues, block states, block list, hooks */
-    pthread_cond_t changed;          /* a block left EVICTING/LOADING */
+    pthread_cond_t changed;          /* a block left EVICTING/LOADING, or memory changed (pool_wait.c) */
     block_queue clean;               /* unpinned destroyable and persistent blocks */
     block_queue temporary;           /* unpinned temporary blocks */
     block_handle *all;               /* every live block */
     uint32_t evictions_in_flight;
+    /* waiting for memory (pool_wait.c): workers running pipelines, those among them waiting,
+     * and a counter raised whenever memory is given back or a block becomes evictable */
+    _Atomic uint32_t workers;
+    _Atomic uint32_t memory_waiters;
+    _Atomic uint64_t memory_epoch;
     bool has_hooks;
     pool_spill_hooks hooks;
     pool_page_reader page_reader;    /* persistent blocks are read back through this */
@@ -83,5 +89,23 @@ static inline void pool_count_sub(buffer_pool *pool, memory_tag tag, uint64_t by
     atomic_fetch_sub(&pool->tag_used[tag], bytes);
     atomic_fetch_sub(&pool->used, bytes);
 }
+
+/* ---- waiting for memory (pool_wait.c) ---- */
+
+/* One allocation's patience: when it last looked at memory_epoch and when it gives up. */
+typedef struct pool_wait {
+    uint64_t seen_epoch;
+    uint64_t deadline_ns; /* 0 until the first wait */
+} pool_wait;
+
+/* Starts an allocation's patience (before its first try). */
+void pool_wait_start(buffer_pool *pool, pool_wait *w);
+/* Memory was given back, or a block became evictable: waiters try again. pool_memory_changed
+ * takes pool->lock; the _locked form is for callers that hold it. */
+void pool_memory_changed(buffer_pool *pool);
+void pool_memory_changed_locked(buffer_pool *pool);
+/* Called when nothing can be evicted: true when the allocation should try again because memory
+ * changed meanwhile (waiting for it while other workers run), false when it should fail. */
+bool pool_wait_for_memory(buffer_pool *pool, pool_wait *w);
 
 #endif
