@@ -13,10 +13,12 @@
  * partitions, the pairs of each DISTINCT aggregate into level-0 partitions of their own (by the
  * hash of the pair), and empties the tables. When nothing spilled anywhere, combine, finalize and
  * the source are the in-memory path above; once any thread spilled, every table left (the global
- * ones too) goes into partitions, which combine moves into the global state. Finalize then reads
- * each DISTINCT aggregate's pairs one partition at a time (a set of pairs is deduplicated as it is
- * read, split again when it would pass half the budget) and feeds them into partial groups, which
- * go into the group partitions (see agg_distinct_pass below). The source reads one group partition
+ * ones too) goes into partitions, which combine moves into the global state. Finalize then has
+ * every thread of the query claim partitions of each DISTINCT aggregate's pairs one at a time (a
+ * set of pairs is deduplicated as it is read, split again when it would pass half the thread's
+ * share) and feed them into partial groups, which go into the group partitions (see
+ * agg_distinct_pass below). A thread whose input turns out nearly all distinct keeps its tables
+ * small (agg_local_flush). The source reads one group partition
  * at a time into a table of its own, combining the states of every copy of a group (splitting it
  * again when it would pass the budget), emits it and frees it, under a mutex.
  */
@@ -28,6 +30,7 @@
 #include "execution/agg_spill.h"
 #include "execution/group_table.h"
 #include "execution/key_hash.h"
+#include "execution/scheduler.h"
 
 typedef struct agg_params {
     uint32_t group_count;
@@ -80,6 +83,8 @@ typedef struct agg_local {
     agg_partitions *parts; /* this thread's spilled groups */
     agg_spill **dspill;    /* per aggregate (DISTINCT ones), created on the first spill */
     agg_partitions **dparts; /* per aggregate: this thread's spilled (group, argument) pairs */
+    uint64_t rows_in;      /* rows sunk since the tables were last emptied */
+    bool small;            /* the tables are kept small (see agg_local_flush) */
 } agg_local;
 
 /* The source once spilled: threads claim the level-0 partitions one at a time. */
@@ -118,6 +123,10 @@ typedef struct agg_source_local {
     arena *strings;
     uint8_t *rows[VECTOR_SIZE];
 } agg_source_local;
+
+/* A thread's tables once its input turned out to be nearly all distinct (agg_local_flush). */
+#define AGG_SMALL_TABLE_BYTES ((uint64_t)3 << 20)
+#define AGG_UNIQUE_PERCENT 90
 
 static bool oom(error *err, const char *what) {
     return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
@@ -287,6 +296,28 @@ static uint64_t agg_local_bytes(const agg_params *p, const agg_local *l) {
     return n;
 }
 
+/* Spills the thread's full tables and decides how large they may grow next. When nearly every row
+ * sunk since the last spill made a group (or a distinct pair) of its own, tables as large as the
+ * thread's share reduce the rows to spill by next to nothing and only cost a cache miss per row:
+ * from then on the thread keeps them at AGG_SMALL_TABLE_BYTES, in cache, and spills them whenever
+ * they fill. */
+static bool agg_local_flush(const agg_params *p, agg_local *l, error *err) {
+    uint64_t groups = l->main.count;
+    for (uint32_t a = 0; a < p->aggregate_count; a++)
+        if (p->aggregates[a].distinct && l->distinct[a].count > groups) groups = l->distinct[a].count;
+    bool unique = groups * 100 >= l->rows_in * AGG_UNIQUE_PERCENT;
+    if (!agg_local_spill(p, l, err)) return false;
+    l->rows_in = 0;
+    if (unique && !l->small) {
+        /* the emptied tables keep their directories: let those go too */
+        l->small = true;
+        group_table_free(&l->main);
+        for (uint32_t a = 0; a < p->aggregate_count; a++)
+            if (p->aggregates[a].distinct) group_table_free(&l->distinct[a]);
+    }
+    return true;
+}
+
 /* Before sinking n rows (`lookups` of them group lookups): spills the thread's tables if they
  * could take them past its share. */
 static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l, uint32_t threads, uint32_t lookups,
@@ -300,8 +331,9 @@ static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l
     }
     if (groups == 0) return true;
     uint64_t share = pool_budget_bytes(&g->budget) / (threads ? threads : 1);
+    if (l->small && share > AGG_SMALL_TABLE_BYTES) share = AGG_SMALL_TABLE_BYTES;
     if (bytes <= share) return true;
-    return agg_local_spill(p, l, err);
+    return agg_local_flush(p, l, err);
 }
 
 static uint64_t agg_global_bytes(const agg_params *p, const agg_global *g) {
@@ -358,6 +390,7 @@ static bool agg_sink(physical_op *op, exec_context *ctx, void *local, chunk *in,
     bool single = p->group_count == 0;
     uint32_t lookups = single ? 1 : n;
     if (!agg_local_make_room(p, op->sink_state, l, ctx->threads, lookups, n, err)) return false;
+    l->rows_in += n;
     for (uint32_t j = 0; j < p->group_count; j++) s->keys[j] = &in->columns[p->group_columns[j]];
     key_hash_vectors(s->keys, p->group_count, lookups, s->probe.hashes);
     if (!group_table_find_or_create(&l->main, s->keys, lookups, &s->probe, err)) return false;
@@ -426,39 +459,44 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
 }
 
 /* Finalize once spilled. The pairs of each DISTINCT aggregate are read back one partition at a
- * time (a partition whose pairs would pass half the budget is split again by the next hash bits),
- * which deduplicates them, and a partition's pairs are fed into `groups`: partial groups in which
- * only that aggregate's states are updated (the others keep their initial states, which combine
- * as nothing). A (group, argument) pair lands in exactly one partition, so the partial groups of
- * different partitions combine into the right result. `groups` goes into the global partitions
- * whenever it would pass the other half of the budget, and at the end; the source then combines
- * them with the spilled groups like any other spilled rows. */
+ * time (a partition whose pairs would pass half a thread's budget is split again by the next hash
+ * bits), which deduplicates them, and a partition's pairs are fed into `groups`: partial groups in
+ * which only that aggregate's states are updated (the others keep their initial states, which
+ * combine as nothing). A (group, argument) pair lands in exactly one partition, so the partial
+ * groups of different partitions combine into the right result. Every thread of the query takes
+ * part: each claims level-0 partitions one at a time and keeps a pass of its own (an equal share
+ * of the budget), whose `groups` go into partitions of its own whenever they would pass the other
+ * half of its share, and at the end; those join the global partitions, and the source then
+ * combines them with the spilled groups like any other spilled rows. */
 typedef struct agg_distinct_pass {
     buffer_pool *pool;
-    uint64_t budget;
+    uint64_t budget;       /* this thread's share of the operator's budget */
     agg_spill *main_spill; /* writes groups */
     agg_spill *pair_spill; /* reads the pairs of the aggregate at hand */
     group_table pairs;     /* one partition's distinct pairs */
     arena *pair_strings;   /* the reader's arena for state strings: pairs have no states */
     group_table groups;    /* partial groups */
     arena *strings;        /* strings of the states of groups */
-    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 2]; /* depth first, as in the source */
-    uint32_t next[AGG_SPILL_MAX_LEVEL + 2];
+    agg_partitions *out;   /* the partial groups written out */
+    agg_partitions *sets[AGG_SPILL_MAX_LEVEL + 1]; /* a partition split again, read depth first */
+    uint32_t next[AGG_SPILL_MAX_LEVEL + 1];
     uint32_t depth;
+    vector *vectors;       /* scratch of the thread */
+    agg_scratch *scratch;
 } agg_distinct_pass;
 
-/* Writes the partial groups into the global partitions and empties them. */
-static bool agg_pass_flush(const agg_params *p, agg_global *g, agg_distinct_pass *ps, error *err) {
-    if (!agg_spill_into(ps->pool, &p->main_shape, &ps->main_spill, &g->parts, &ps->groups, err)) return false;
+/* Writes the partial groups into the pass's partitions and empties them. */
+static bool agg_pass_flush(const agg_params *p, agg_distinct_pass *ps, error *err) {
+    if (!agg_spill_into(ps->pool, &p->main_shape, &ps->main_spill, &ps->out, &ps->groups, err)) return false;
     arena_reset(ps->strings);
     return true;
 }
 
 /* Feeds the (group, argument) pairs of t, a distinct table of aggregate a, to a's states in the
  * groups of dst, created where missing; state strings go into strings. With ps (dst is then
- * ps->groups), dst is first written out whenever it would pass half the budget. */
-static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, group_table *t, group_table *dst,
-                              arena *strings, agg_distinct_pass *ps, vector *vectors, agg_scratch *s, error *err) {
+ * ps->groups), dst is first written out whenever it would pass half the pass's budget. */
+static bool agg_feed_distinct(const agg_params *p, uint32_t a, group_table *t, group_table *dst, arena *strings,
+                              agg_distinct_pass *ps, vector *vectors, agg_scratch *s, error *err) {
     const row_layout *l = &t->shape->layout;
     const aggregate_function *fn = &p->functions[a];
     aggregate_context actx = {strings, err};
@@ -472,7 +510,7 @@ static bool agg_feed_distinct(const agg_params *p, agg_global *g, uint32_t a, gr
         for (uint64_t start = 0; start < e->used; start += VECTOR_SIZE) {
             uint32_t n = (uint32_t)(e->used - start < VECTOR_SIZE ? e->used - start : VECTOR_SIZE);
             if (ps && dst->count && group_table_bytes_after(dst, n) + arena_bytes(strings) > ps->budget / 2 &&
-                !agg_pass_flush(p, g, ps, err))
+                !agg_pass_flush(p, ps, err))
                 return false;
             for (uint32_t k = 0; k < n; k++) s->source_rows[k] = e->data + (start + k) * l->width;
             for (uint32_t c = 0; c < l->column_count; c++) row_gather(l, c, s->source_rows, n, &vectors[c], 0);
@@ -497,19 +535,49 @@ static void agg_distinct_pass_free(agg_distinct_pass *ps) {
     if (ps->strings) arena_destroy(ps->strings);
     agg_spill_destroy(ps->main_spill);
     agg_spill_destroy(ps->pair_spill);
+    agg_partitions_destroy(ps->out);
+    if (ps->vectors) pool_free(ps->pool, ps->vectors);
+    if (ps->scratch) pool_free(ps->pool, ps->scratch);
 }
 
-/* Reads, deduplicates and feeds every partition of aggregate a's spilled pairs. */
-static bool agg_distinct_pass_aggregate(const agg_params *p, agg_global *g, agg_distinct_pass *ps, uint32_t a,
-                                        vector *vectors, agg_scratch *s, error *err) {
-    agg_spill_destroy(ps->pair_spill);
-    if (!(ps->pair_spill = agg_spill_create(ps->pool, &p->distinct_shapes[a], err))) return false;
-    group_table_free(&ps->pairs);
-    group_table_init(&ps->pairs, &p->distinct_shapes[a], ps->pool, TAG_HASH_TABLE);
-    ps->sets[0] = g->dparts[a];
-    ps->next[0] = 0;
-    ps->depth = 1;
-    g->dparts[a] = NULL;
+/* A pass for the pairs of aggregate a, with budget bytes. */
+static bool agg_distinct_pass_init(const agg_params *p, uint32_t a, agg_distinct_pass *ps, buffer_pool *pool,
+                                   uint64_t budget, error *err) {
+    memset(ps, 0, sizeof *ps);
+    ps->pool = pool;
+    ps->budget = budget;
+    group_table_init(&ps->pairs, &p->distinct_shapes[a], pool, TAG_HASH_TABLE);
+    group_table_init(&ps->groups, &p->main_shape, pool, TAG_HASH_TABLE);
+    ps->pair_strings = arena_create(pool, TAG_HASH_TABLE);
+    ps->strings = arena_create(pool, TAG_HASH_TABLE);
+    ps->scratch = pool_calloc(pool, 1, scratch_size(p));
+    ps->pair_spill = agg_spill_create(pool, &p->distinct_shapes[a], err);
+    if (!ps->pair_strings || !ps->strings || !ps->scratch || !ps->pair_spill) return oom(err, "aggregate finalize state");
+    return vectors_alloc(pool, p->group_count + 1, &ps->vectors, err);
+}
+
+/* Reads one partition of aggregate a's pairs at the given level: feeds its pairs, or when it had
+ * to be split again, puts the set it was split into on the pass's stack. */
+static bool agg_distinct_pass_read(const agg_params *p, uint32_t a, agg_distinct_pass *ps, block_list *part,
+                                   uint32_t level, error *err) {
+    agg_partitions *sub = NULL;
+    bool ok = agg_spill_read_partition(ps->pair_spill, part, level, &ps->pairs, ps->pair_strings, ps->budget / 2, &sub,
+                                       err);
+    if (sub) {
+        ps->sets[ps->depth] = sub;
+        ps->next[ps->depth++] = 0;
+    }
+    if (!ok || sub) return ok;
+    if (!agg_feed_distinct(p, a, &ps->pairs, &ps->groups, ps->strings, ps, ps->vectors, ps->scratch, err)) return false;
+    group_table_reset(&ps->pairs);
+    return true;
+}
+
+/* Reads, deduplicates and feeds one level-0 partition of aggregate a's pairs, with every
+ * partition it is split into. */
+static bool agg_distinct_pass_partition(const agg_params *p, uint32_t a, agg_distinct_pass *ps, block_list *part,
+                                        error *err) {
+    if (!agg_distinct_pass_read(p, a, ps, part, 0, err)) return false;
     while (ps->depth > 0) {
         uint32_t d = ps->depth - 1;
         agg_partitions *set = ps->sets[d];
@@ -518,40 +586,86 @@ static bool agg_distinct_pass_aggregate(const agg_params *p, agg_global *g, agg_
             ps->depth--;
             continue;
         }
-        block_list *part = &set->parts[ps->next[d]++];
-        if (part->count == 0) continue;
-        agg_partitions *sub = NULL;
-        bool ok = agg_spill_read_partition(ps->pair_spill, part, set->level, &ps->pairs, ps->pair_strings,
-                                           ps->budget / 2, &sub, err);
-        if (sub) { /* split again: its partitions come first */
-            ps->sets[ps->depth] = sub;
-            ps->next[ps->depth++] = 0;
-        }
-        if (!ok) return false;
-        if (sub) continue;
-        if (!agg_feed_distinct(p, g, a, &ps->pairs, &ps->groups, ps->strings, ps, vectors, s, err)) return false;
-        group_table_reset(&ps->pairs);
+        block_list *q = &set->parts[ps->next[d]++];
+        if (q->count && !agg_distinct_pass_read(p, a, ps, q, set->level, err)) return false;
     }
     return true;
 }
 
-static bool agg_finalize_spilled(const agg_params *p, agg_global *g, vector *vectors, agg_scratch *s, error *err) {
+/* The threads' work on the pairs of one DISTINCT aggregate. */
+typedef struct agg_distinct_job {
+    const agg_params *p;
+    agg_global *g;
+    uint32_t a;
+    agg_partitions *set;  /* the aggregate's level-0 partitions */
+    atomic_uint next;     /* the next of them to claim */
+    uint64_t budget;      /* each thread's share */
+    atomic_bool *interrupted;
+    atomic_bool failed;
+    pthread_mutex_t lock; /* g->parts, err */
+    error err;            /* the first failure */
+} agg_distinct_job;
+
+static void agg_distinct_task(void *arg, uint32_t index) {
+    (void)index;
+    agg_distinct_job *job = arg;
+    const agg_params *p = job->p;
+    agg_global *g = job->g;
+    buffer_pool *pool = g->main.pool;
+    pool_worker_enter(pool);
+    error err;
+    error_clear(&err);
     agg_distinct_pass ps;
-    memset(&ps, 0, sizeof ps);
-    ps.pool = g->main.pool;
-    ps.budget = pool_budget_bytes(&g->budget);
-    group_table_init(&ps.pairs, &p->distinct_shapes[0], ps.pool, TAG_HASH_TABLE);
-    group_table_init(&ps.groups, &p->main_shape, ps.pool, TAG_HASH_TABLE);
-    bool ok = (ps.pair_strings = arena_create(ps.pool, TAG_HASH_TABLE)) && (ps.strings = arena_create(ps.pool, TAG_HASH_TABLE));
-    if (!ok) oom(err, "aggregate string arena");
-    for (uint32_t a = 0; ok && a < p->aggregate_count; a++)
-        if (p->aggregates[a].distinct && g->dparts[a]) ok = agg_distinct_pass_aggregate(p, g, &ps, a, vectors, s, err);
-    if (ok && p->group_count == 0) { /* the one row, whatever was spilled */
-        s->probe.hashes[0] = 0;
-        ok = group_table_find_or_create(&ps.groups, s->keys, 1, &s->probe, err);
+    bool ok = agg_distinct_pass_init(p, job->a, &ps, pool, job->budget, &err);
+    while (ok && !atomic_load(&job->failed)) {
+        if (job->interrupted && atomic_load(job->interrupted)) {
+            ok = error_set(&err, EIDER_ERROR_INTERRUPTED, "Interrupted!");
+            break;
+        }
+        uint32_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= AGG_SPILL_PARTITIONS) break;
+        if (job->set->parts[i].count) ok = agg_distinct_pass_partition(p, job->a, &ps, &job->set->parts[i], &err);
     }
-    ok = ok && agg_pass_flush(p, g, &ps, err);
+    ok = ok && agg_pass_flush(p, &ps, &err);
+    pthread_mutex_lock(&job->lock);
+    ok = ok && agg_partitions_adopt(&g->parts, &ps.out, &err);
+    if (!ok && !error_is_set(&job->err)) job->err = err;
+    pthread_mutex_unlock(&job->lock);
+    if (!ok) atomic_store(&job->failed, true);
     agg_distinct_pass_free(&ps);
+    pool_worker_leave(pool);
+}
+
+static bool agg_finalize_spilled(const agg_params *p, agg_global *g, exec_context *ctx, agg_scratch *s, error *err) {
+    uint32_t threads = ctx->threads && ctx->scheduler ? ctx->threads : 1;
+    for (uint32_t a = 0; a < p->aggregate_count; a++) {
+        if (!p->aggregates[a].distinct || !g->dparts[a]) continue;
+        agg_distinct_job job = {.p = p, .g = g, .a = a, .set = g->dparts[a], .interrupted = ctx->interrupted};
+        g->dparts[a] = NULL;
+        job.budget = pool_budget_bytes(&g->budget) / threads;
+        atomic_init(&job.next, 0);
+        atomic_init(&job.failed, false);
+        pthread_mutex_init(&job.lock, NULL);
+        error_clear(&job.err);
+        if (threads > 1) scheduler_run(ctx->scheduler, threads, agg_distinct_task, &job);
+        else agg_distinct_task(&job, 0);
+        agg_partitions_destroy(job.set);
+        pthread_mutex_destroy(&job.lock);
+        if (atomic_load(&job.failed)) {
+            *err = job.err;
+            return false;
+        }
+    }
+    if (p->group_count > 0) return true;
+    /* without GROUP BY, the one row, whatever was spilled */
+    group_table one;
+    group_table_init(&one, &p->main_shape, ctx->pool, TAG_HASH_TABLE);
+    agg_spill *spill = NULL;
+    s->probe.hashes[0] = 0;
+    bool ok = group_table_find_or_create(&one, s->keys, 1, &s->probe, err) &&
+              agg_spill_into(ctx->pool, &p->main_shape, &spill, &g->parts, &one, err);
+    agg_spill_destroy(spill);
+    group_table_free(&one);
     return ok;
 }
 
@@ -563,10 +677,10 @@ static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
     if (!vectors) return false;
     uint8_t *data = (uint8_t *)(vectors + p->group_count + 1);
     for (uint32_t i = 0; i <= p->group_count; i++) vectors[i].data = data + (size_t)i * VECTOR_SIZE * sizeof(string_t);
-    if (g->spilled) return !p->has_distinct || agg_finalize_spilled(p, g, vectors, s, err);
+    if (g->spilled) return !p->has_distinct || agg_finalize_spilled(p, g, ctx, s, err);
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         if (!p->aggregates[a].distinct) continue;
-        if (!agg_feed_distinct(p, g, a, &g->distinct[a], &g->main, g->strings, NULL, vectors, s, err)) return false;
+        if (!agg_feed_distinct(p, a, &g->distinct[a], &g->main, g->strings, NULL, vectors, s, err)) return false;
         group_table_free(&g->distinct[a]); /* no longer needed */
     }
     if (p->group_count == 0 && g->main.count == 0) { /* one row, also for empty input */

@@ -252,6 +252,7 @@ void row_store_free(row_store *s) {
     block_list_free(&s->blocks);
     block_list_free(&s->spares);
     s->row_count = 0;
+    row_store_size_blocks(s, POOL_BLOCK_SIZE); /* used again, it starts small like a new store */
 }
 
 /* ---- column-wise operations ------------------------------------------------------------ */
