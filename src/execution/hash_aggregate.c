@@ -419,12 +419,15 @@ static bool agg_combine(physical_op *op, exec_context *ctx, void *local, error *
 static bool agg_finalize(physical_op *op, exec_context *ctx, error *err) {
     agg_params *p = op->params;
     agg_global *g = op->sink_state;
+    if (g->spilled && !p->has_distinct) return true;
     agg_scratch *s = arena_alloc(ctx->arena, agg_scratch_size(p), err);
-    vector *vectors = s ? arena_alloc(ctx->arena, (sizeof(vector) + VECTOR_SIZE * sizeof(string_t)) * (p->group_count + 1), err) : NULL;
+    if (!s) return false;
+    /* once spilled, every thread's pass has vectors of its own */
+    if (g->spilled) return agg_finalize_spilled(p, g, ctx, s, err);
+    vector *vectors = arena_alloc(ctx->arena, (sizeof(vector) + VECTOR_SIZE * sizeof(string_t)) * (p->group_count + 1), err);
     if (!vectors) return false;
     uint8_t *data = (uint8_t *)(vectors + p->group_count + 1);
     for (uint32_t i = 0; i <= p->group_count; i++) vectors[i].data = data + (size_t)i * VECTOR_SIZE * sizeof(string_t);
-    if (g->spilled) return !p->has_distinct || agg_finalize_spilled(p, g, ctx, s, err);
     for (uint32_t a = 0; a < p->aggregate_count; a++) {
         if (!p->aggregates[a].distinct) continue;
         if (!agg_feed_distinct(p, a, &g->distinct[a], &g->main, g->strings, NULL, vectors, s, err)) return false;
