@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "memory/pool_internal.h"
 #include "memory/size_format.h"
@@ -56,7 +57,12 @@ buffer_pool *pool_create(uint64_t memory_limit) {
     atomic_init(&pool->memory_waiters, 0);
     atomic_init(&pool->memory_epoch, 0);
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->changed, NULL);
+    /* timed waits for memory (pool_wait.c) count on the monotonic clock */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->changed, &attr);
+    pthread_condattr_destroy(&attr);
     return pool;
 }
 

@@ -69,12 +69,8 @@ bool pool_wait_for_memory(buffer_pool *pool, pool_wait *w) {
         if (workers <= waiters || now >= w->deadline_ns) break;
         uint64_t until = now + (uint64_t)POOL_WAIT_SLICE_MS * 1000000u;
         if (until > w->deadline_ns) until = w->deadline_ns;
-        /* the condition variable waits on CLOCK_REALTIME: convert the remaining time */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t abs = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + (until - now);
-        ts.tv_sec = (time_t)(abs / 1000000000u);
-        ts.tv_nsec = (long)(abs % 1000000000u);
+        /* pool->changed waits on CLOCK_MONOTONIC (pool_create), the clock of now_ns */
+        struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u), .tv_nsec = (long)(until % 1000000000u)};
         pthread_cond_timedwait(&pool->changed, &pool->lock, &ts);
         now = now_ns();
     }
