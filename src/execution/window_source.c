@@ -368,6 +368,8 @@ static bool to_pages(const window_params *p, window_source *s, chunk *out, error
 /* Merge: collects the next partition from the merge (false in *more when there is none). */
 static bool merge_partition(const window_params *p, window_source *s, chunk *out, bool *more, error *err) {
     s->part.count = s->next = 0;
+    /* the partition is the address array (a unit of entries read before pointed it elsewhere) */
+    s->part.slots = s->slots_block ? block_data(s->slots_block) : NULL;
     s->part.stride = (uint32_t)sizeof(uint8_t *);
     s->part.pages = NULL;
     uint8_t *first = s->pending;
