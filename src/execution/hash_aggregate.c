@@ -85,6 +85,8 @@ typedef struct agg_source_local {
 /* A thread's tables once its input turned out to be nearly all distinct (agg_local_flush). */
 #define AGG_SMALL_TABLE_BYTES ((uint64_t)3 << 20)
 #define AGG_UNIQUE_PERCENT 90
+/* What a thread's spill of its tables pins besides them (agg_spill_write_table). */
+#define AGG_SPILL_WORK_BYTES ((uint64_t)2 * POOL_BLOCK_SIZE)
 
 bool agg_oom(error *err, const char *what) {
     return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not allocate %s", what);
@@ -151,6 +153,7 @@ static bool agg_sink_init(physical_op *op, exec_context *ctx, error *err) {
     agg_params *p = op->params;
     agg_global *g = arena_alloc(ctx->arena, sizeof *g, err);
     if (!g) return false;
+    memset(g, 0, sizeof *g);
     g->distinct = arena_alloc(ctx->arena, sizeof(group_table) * (p->aggregate_count ? p->aggregate_count : 1), err);
     if (!g->distinct) return false;
     g->dparts = arena_alloc(ctx->arena, sizeof(agg_partitions *) * (p->aggregate_count ? p->aggregate_count : 1), err);
@@ -162,7 +165,8 @@ static bool agg_sink_init(physical_op *op, exec_context *ctx, error *err) {
     if (!g->strings) return agg_oom(err, "aggregate string arena");
     pthread_mutex_init(&g->lock, NULL);
     g->lock_initialized = true;
-    pool_budget_register(ctx->pool, &g->budget);
+    /* an aggregate that cannot spill (no GROUP BY, no DISTINCT) holds one row: no share for it */
+    if (p->can_spill) pool_budget_register(ctx->pool, &g->budget);
     op->sink_state = g;
     return true;
 }
@@ -289,6 +293,8 @@ static bool agg_local_make_room(const agg_params *p, agg_global *g, agg_local *l
     }
     if (groups == 0) return true;
     uint64_t share = pool_budget_bytes(&g->budget) / (threads ? threads : 1);
+    /* writing the tables out takes memory too: the rows' lists and the block being written */
+    share = share > 2 * AGG_SPILL_WORK_BYTES ? share - AGG_SPILL_WORK_BYTES : share / 2;
     if (l->small && share > AGG_SMALL_TABLE_BYTES) share = AGG_SMALL_TABLE_BYTES;
     if (bytes <= share) return true;
     return agg_local_flush(p, l, err);
