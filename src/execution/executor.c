@@ -334,6 +334,8 @@ static bool run_plan_pipelines(exec_context *ctx, physical_op *root, error *err)
 }
 
 bool executor_run(exec_context *ctx, physical_op *root, error *err) {
+    uint64_t most = pool_memory_limit(ctx->pool) / EXECUTOR_MEMORY_PER_THREAD;
+    if (ctx->threads > most) ctx->threads = most ? (uint32_t)most : 1;
     pool_query_begin(ctx->pool);
     bool ok = run_plan_pipelines(ctx, root, err);
     pool_query_end(ctx->pool);

@@ -22,7 +22,13 @@
 /* Marks an operator as UNION ALL: its two children feed the same consumer. */
 extern const physical_op_vtable union_all_vtable;
 
-/* Runs the plan to completion. The operators are destroyed with the arena they live in. */
+/* A query runs on at most one thread per this much of memory_limit: each thread holds chunks,
+ * pinned scan blocks and scratch (a few MB, whatever the limit), and below about this much per
+ * thread that leaves the operators too little to spill with. */
+#define EXECUTOR_MEMORY_PER_THREAD ((uint64_t)8 * 1000 * 1000)
+
+/* Runs the plan to completion (on ctx->threads threads, lowered first to what memory_limit allows:
+ * EXECUTOR_MEMORY_PER_THREAD). The operators are destroyed with the arena they live in. */
 bool executor_run(exec_context *ctx, physical_op *root, error *err);
 
 #endif

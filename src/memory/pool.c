@@ -78,6 +78,11 @@ uint64_t pool_block_count(const buffer_pool *pool) { return load_u64(&pool->mapp
 
 /* ---- operator budgets ---------------------------------------------------------------------- */
 
+/* The tags of the blocking operators' state, which their budgets cover. */
+static bool tag_of_operator(memory_tag tag) {
+    return tag == TAG_HASH_TABLE || tag == TAG_ORDER_BY || tag == TAG_WINDOW;
+}
+
 void pool_budget_register(buffer_pool *pool, pool_budget *b) {
     b->pool = pool;
     b->registered = true;
@@ -90,9 +95,26 @@ void pool_budget_unregister(pool_budget *b) {
     b->registered = false;
 }
 
+/* Bytes held by anything but the operators that nothing can take back now: pinned blocks of
+ * tables and scans, reservations, metadata (not the free-block cache, not unpinned blocks). */
+static uint64_t pool_other_held(buffer_pool *pool) {
+    uint64_t used = atomic_load(&pool->used), free = atomic_load(&pool->cached_bytes) +
+                                                     atomic_load(&pool->clean.other_bytes) +
+                                                     atomic_load(&pool->temporary.other_bytes);
+    for (int t = 0; t < TAG_COUNT; t++)
+        if (tag_of_operator((memory_tag)t)) free += atomic_load(&pool->tag_used[t]);
+    return used > free ? used - free : 0;
+}
+
 uint64_t pool_budget_bytes(const pool_budget *b) {
-    uint32_t users = atomic_load(&b->pool->budget_users);
-    uint64_t share = pool_memory_limit(b->pool) / 100 * POOL_OPERATOR_PERCENT / (users ? users : 1);
+    buffer_pool *pool = b->pool;
+    uint32_t users = atomic_load(&pool->budget_users), workers = atomic_load(&pool->workers);
+    if (users == 0) users = 1;
+    uint64_t limit = pool_memory_limit(pool), share = limit / 100 * POOL_OPERATOR_PERCENT / users;
+    /* what the rest holds now, and a little room for what each worker allocates on the way */
+    uint64_t taken = pool_other_held(pool) + (uint64_t)POOL_WORKER_HEADROOM * (workers ? workers : 1);
+    uint64_t left = limit > taken ? (limit - taken) / users : 0;
+    if (left < share) share = left;
     return share > POOL_MIN_BUDGET ? share : POOL_MIN_BUDGET;
 }
 
@@ -127,7 +149,14 @@ static block_queue *queue_of(buffer_pool *pool, const block_handle *b) {
     return b->kind == BLOCK_TEMPORARY ? &pool->temporary : &pool->clean;
 }
 
+static void queue_count(block_queue *q, const block_handle *b, bool add) {
+    if (tag_of_operator(b->tag)) return;
+    if (add) atomic_fetch_add_explicit(&q->other_bytes, b->mapped, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&q->other_bytes, b->mapped, memory_order_relaxed);
+}
+
 static void queue_push_tail(block_queue *q, block_handle *b) {
+    queue_count(q, b, true);
     b->qnext = NULL;
     b->qprev = q->tail;
     if (q->tail) q->tail->qnext = b;
@@ -137,6 +166,7 @@ static void queue_push_tail(block_queue *q, block_handle *b) {
 }
 
 static void queue_push_head(block_queue *q, block_handle *b) {
+    queue_count(q, b, true);
     b->qprev = NULL;
     b->qnext = q->head;
     if (q->head) q->head->qprev = b;
@@ -147,6 +177,7 @@ static void queue_push_head(block_queue *q, block_handle *b) {
 
 static void queue_remove(block_queue *q, block_handle *b) {
     if (!b->in_queue) return;
+    queue_count(q, b, false);
     if (b->qprev) b->qprev->qnext = b->qnext;
     else q->head = b->qnext;
     if (b->qnext) b->qnext->qprev = b->qprev;
@@ -207,7 +238,10 @@ static void unmap_memory(void *p, size_t size) {
 static void *cache_pop(buffer_pool *pool) {
     void *data = NULL;
     pthread_mutex_lock(&pool->lock);
-    if (pool->cached_count > 0) data = pool->cached[--pool->cached_count];
+    if (pool->cached_count > 0) {
+        data = pool->cached[--pool->cached_count];
+        atomic_fetch_sub(&pool->cached_bytes, POOL_BLOCK_SIZE);
+    }
     pthread_mutex_unlock(&pool->lock);
     return data;
 }
@@ -232,7 +266,10 @@ static void release_memory(buffer_pool *pool, memory_tag tag, void *data, size_t
         if (room > POOL_CACHE_MAX_BLOCKS) room = POOL_CACHE_MAX_BLOCKS;
         pthread_mutex_lock(&pool->lock);
         bool cached = pool->cached_count < room;
-        if (cached) pool->cached[pool->cached_count++] = data;
+        if (cached) {
+            pool->cached[pool->cached_count++] = data;
+            atomic_fetch_add(&pool->cached_bytes, POOL_BLOCK_SIZE);
+        }
         pthread_mutex_unlock(&pool->lock);
         if (cached) {
             atomic_fetch_sub(&pool->tag_used[tag], POOL_BLOCK_SIZE);

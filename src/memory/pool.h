@@ -124,9 +124,13 @@ void pool_worker_leave(buffer_pool *pool);
  * pass it. The budget is a share of POOL_OPERATOR_PERCENT of memory_limit, split evenly among the
  * operators registered at the moment it is asked for, so budgets rebalance as operators start
  * and finish (never below POOL_MIN_BUDGET). The rest of the limit is left to tables, results and
- * scratch, which spill on their own under pressure. */
+ * scratch, which spill on their own under pressure. At small limits what the rest cannot give
+ * back (pinned scan blocks, metadata: a few MB whatever the limit) can be more than that rest: a
+ * share is then at most an even split of what it leaves, less POOL_WORKER_HEADROOM per thread at
+ * work, so operators spill before the limit is reached rather than fail at it. */
 #define POOL_OPERATOR_PERCENT 60
 #define POOL_MIN_BUDGET ((uint64_t)4 * POOL_BLOCK_SIZE)
+#define POOL_WORKER_HEADROOM ((uint64_t)2 * POOL_BLOCK_SIZE)
 
 typedef struct pool_budget {
     buffer_pool *pool;

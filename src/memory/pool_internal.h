@@ -29,6 +29,9 @@ typedef enum block_state {
 typedef struct block_queue {
     block_handle *head; /* least recently unpinned */
     block_handle *tail;
+    /* bytes of the queued blocks that are no operator's (pool_budget_bytes); changed under
+     * pool->lock, read without it */
+    _Atomic uint64_t other_bytes;
 } block_queue;
 
 struct block_handle {
@@ -78,6 +81,7 @@ struct buffer_pool {
      * does not unmap and fault in the same memory block after block; guarded by lock */
     void *cached[POOL_CACHE_MAX_BLOCKS];
     uint32_t cached_count;
+    _Atomic uint64_t cached_bytes;   /* cached_count blocks, for readers without the lock */
 };
 
 /* Counter helpers (relaxed ordering is enough for statistics; reservations use CAS on used). */

@@ -666,9 +666,59 @@ static void test_budgets(void) {
     pool_destroy(pool);
 }
 
+/* At a small limit, what others hold and cannot give back shrinks the shares: pinned blocks,
+ * reservations and metadata of other tags do, their unpinned blocks and the operators' own blocks
+ * do not. */
+static uint64_t budget_left(buffer_pool *pool, uint64_t held, uint32_t workers, uint32_t users) {
+    uint64_t taken = held + pool_tag_used_bytes(pool, TAG_METADATA) + POOL_WORKER_HEADROOM * workers;
+    return (pool_memory_limit(pool) - taken) / users;
+}
+
+static void test_budgets_see_held_memory(void) {
+    error err;
+    error_clear(&err);
+    buffer_pool *pool = pool_create(16 * MIB);
+    uint64_t flat = 16 * MIB / 100 * POOL_OPERATOR_PERCENT;
+    pool_budget a = {0}, b = {0};
+    pool_budget_register(pool, &a);
+    CHECK(pool_budget_bytes(&a) == flat);
+    /* a scan pins 8 MiB of table blocks: the operator gets what is left, less one worker's room */
+    block_handle *held[32];
+    for (int i = 0; i < 32; i++) CHECK((held[i] = block_alloc(pool, TAG_IN_MEMORY_TABLE, BLOCK_TEMPORARY, BLK, &err)));
+    CHECK(pool_budget_bytes(&a) == budget_left(pool, 8 * MIB, 1, 1));
+    pool_budget_register(pool, &b);
+    CHECK(pool_budget_bytes(&b) == budget_left(pool, 8 * MIB, 1, 2));
+    pool_budget_unregister(&b);
+    /* unpinned, the blocks could be evicted: they no longer count */
+    for (int i = 0; i < 32; i++) block_unpin(held[i]);
+    CHECK(pool_budget_bytes(&a) == flat);
+    for (int i = 0; i < 32; i++) block_free(held[i]);
+    /* the operators' own blocks are what the budget covers: they never shrink it */
+    block_handle *own[24];
+    for (int i = 0; i < 24; i++) CHECK((own[i] = block_alloc(pool, TAG_HASH_TABLE, BLOCK_TEMPORARY, BLK, &err)));
+    CHECK(pool_budget_bytes(&a) == flat);
+    /* a reservation of another tag counts like a pinned block; two workers take room each */
+    CHECK(pool_reserve(pool, TAG_ALLOCATOR, 8 * MIB, &err));
+    pool_worker_enter(pool);
+    pool_worker_enter(pool);
+    CHECK(pool_budget_bytes(&a) == budget_left(pool, 8 * MIB, 2, 1));
+    pool_worker_leave(pool);
+    pool_worker_leave(pool);
+    pool_release(pool, TAG_ALLOCATOR, 8 * MIB);
+    for (int i = 0; i < 24; i++) block_free(own[i]);
+    /* never below the minimum */
+    CHECK(pool_reserve(pool, TAG_ALLOCATOR, 15 * MIB, &err));
+    CHECK(pool_budget_bytes(&a) == POOL_MIN_BUDGET);
+    pool_release(pool, TAG_ALLOCATOR, 15 * MIB);
+    pool_budget_unregister(&a);
+    CHECK(pool_used_bytes(pool) == 0);
+    pool_destroy(pool);
+}
+
 int main(void) {
     test_free_block_cache();
     test_budgets();
+    test_budgets_see_held_memory();
     test_size_format();
     test_limit_and_message();
     test_tag_accounting();
