@@ -98,12 +98,13 @@ void pool_budget_unregister(pool_budget *b) {
 /* Bytes held by anything but the operators that nothing can take back now: pinned blocks of
  * tables and scans, reservations, metadata (not the free-block cache, not unpinned blocks). */
 static uint64_t pool_other_held(buffer_pool *pool) {
-    uint64_t used = atomic_load(&pool->used), free = atomic_load(&pool->cached_bytes) +
-                                                     atomic_load(&pool->clean.other_bytes) +
-                                                     atomic_load(&pool->temporary.other_bytes);
+    /* what the pool could take back (cache, unpinned blocks of other tags) or the budgets cover */
+    uint64_t used = atomic_load(&pool->used), excluded = atomic_load(&pool->cached_bytes) +
+                                                         atomic_load(&pool->clean.other_bytes) +
+                                                         atomic_load(&pool->temporary.other_bytes);
     for (int t = 0; t < TAG_COUNT; t++)
-        if (tag_of_operator((memory_tag)t)) free += atomic_load(&pool->tag_used[t]);
-    return used > free ? used - free : 0;
+        if (tag_of_operator((memory_tag)t)) excluded += atomic_load(&pool->tag_used[t]);
+    return used > excluded ? used - excluded : 0;
 }
 
 uint64_t pool_budget_bytes(const pool_budget *b) {
