@@ -47,6 +47,7 @@
  * scan above (their blocks are unpinned after the probe and read back one at a time). The tail is
  * in hash_join_tail.c; what both files share in hash_join_internal.h.
  */
+#include <stdio.h>
 #include "execution/key_hash.h"
 #include "execution/hash_join_internal.h"
 
@@ -109,7 +110,7 @@ static bool init_probe_layout(join_params *p, const physical_op *op, arena *a, e
     const physical_op *probe = op->children[0];
     bool keep[p->probe_columns + 1];
     uint32_t n = 0;
-    for (uint32_t c = 0; c < p->probe_columns; c++) keep[c] = !p->used || p->used[c];
+    for (uint32_t c = 0; c < p->probe_columns; c++) keep[c] = join_probe_read(p, c);
     for (uint32_t j = 0; j < p->key_count; j++) keep[p->probe_keys[j]] = true;
     for (uint32_t c = 0; c < p->probe_columns; c++) n += keep[c];
     logical_type *types = arena_alloc(a, sizeof(logical_type) * (n + 1), err);
@@ -609,11 +610,11 @@ void join_emit(const join_params *p, const chunk *in, chunk *out, uint32_t out_s
                uint8_t *const *rows, uint32_t n, bool with_build) {
     if (n == 0) return;
     for (uint32_t c = 0; c < p->probe_columns; c++)
-        if (!p->used || p->used[c]) vector_select(&out->columns[c], out_start, &in->columns[c], sel, n);
+        if (join_probe_read(p, c)) vector_select(&out->columns[p->probe_at + c], out_start, &in->columns[c], sel, n);
     if (!with_build) return;
     for (uint32_t c = 0; c < p->build_columns; c++) {
-        if (p->used && !p->used[p->probe_columns + c]) continue;
-        vector *v = &out->columns[p->probe_columns + c];
+        if (!join_build_read(p, c)) continue;
+        vector *v = &out->columns[p->build_at + c];
         if (rows) row_gather(&p->layout, c, rows, n, v, out_start);
         else vector_set_null_range(v, out_start, n);
     }
@@ -672,7 +673,7 @@ static op_result join_execute_dense(const join_params *p, const join_table *g, j
     size_t sizes[p->build_columns + 1];
     uint32_t n_arrays = 0;
     for (uint32_t c = 0; p->type != JOIN_SEMI && p->type != JOIN_ANTI && c < p->build_columns; c++)
-        if (!p->used || p->used[p->probe_columns + c]) {
+        if (join_build_read(p, c)) {
             arrays[n_arrays] = g->dense_values[c];
             sizes[n_arrays++] = type_physical_size(p->layout.types[c]);
         }
@@ -706,8 +707,8 @@ static op_result join_execute_dense(const join_params *p, const join_table *g, j
     }
     if (p->type != JOIN_SEMI && p->type != JOIN_ANTI)
         for (uint32_t c = 0; c < p->build_columns; c++)
-            if (!p->used || p->used[p->probe_columns + c])
-                dense_gather(p, g, c, l->hashes, n, all_hit, &out->columns[p->probe_columns + c]);
+            if (join_build_read(p, c))
+                dense_gather(p, g, c, l->hashes, n, all_hit, &out->columns[p->build_at + c]);
     out->count = n;
     return OP_NEED_MORE_INPUT;
 }
@@ -720,10 +721,10 @@ void join_dense_emit_unmatched(const join_params *p, const join_table *g, uint64
         if (bit_test(g->present, s) && !bit_test(g->dense_matched, s)) slots[n++] = s;
     *pos = s;
     for (uint32_t c = 0; c < p->probe_columns; c++)
-        if (!p->used || p->used[c]) vector_set_null_range(&out->columns[c], 0, n);
+        if (join_probe_read(p, c)) vector_set_null_range(&out->columns[p->probe_at + c], 0, n);
     for (uint32_t c = 0; c < p->build_columns; c++)
-        if (!p->used || p->used[p->probe_columns + c])
-            dense_gather(p, g, c, slots, n, true, &out->columns[p->probe_columns + c]);
+        if (join_build_read(p, c))
+            dense_gather(p, g, c, slots, n, true, &out->columns[p->build_at + c]);
     out->count = n;
 }
 
@@ -867,26 +868,62 @@ static bool init_build_layout(join_params *p, arena *a, const logical_type *type
            row_layout_init_stored(&p->layout, a, types, p->build_columns, p->build_used, JOIN_HEADER, 1, err);
 }
 
+/* Estimated bytes of the rows a side produces: its estimated row count times the widths of the
+ * produced columns (a VARCHAR counted with 16 bytes of text) and 16 bytes of row overhead; 0 when
+ * the side's row count is not known. */
+static uint64_t side_bytes(const physical_op *side, const bool *produced) {
+    uint64_t width = 16;
+    for (uint32_t c = 0; c < side->column_count; c++)
+        if (produced[c]) width += type_physical_size(side->types[c]) + (side->types[c].id == TYPE_VARCHAR ? 16 : 0);
+    return side->estimated_rows * width;
+}
+
+/* The build side becomes the probe side and the other way round; the output keeps its column
+ * order (probe_at, build_at). */
+static void swap_sides(physical_op *op, join_params *p, bool **probe, bool **build) {
+    physical_op *child = op->children[0];
+    op->children[0] = op->children[1];
+    op->children[1] = child;
+    uint32_t *keys = p->probe_keys, columns = p->probe_columns, at = p->probe_at;
+    p->probe_keys = p->build_keys, p->probe_columns = p->build_columns, p->probe_at = p->build_at;
+    p->build_keys = keys, p->build_columns = columns, p->build_at = at;
+    bool *mask = *probe;
+    *probe = *build;
+    *build = mask;
+    op->estimated_rows = op->children[0]->estimated_rows;
+}
+
 /* The probe side must produce the read probe columns and the keys; the build side the read build
- * columns and the keys (the others are not stored in the rows). */
+ * columns and the keys (the others are not stored in the rows). An INNER join builds on the side
+ * whose rows are estimated to take clearly fewer bytes (the hash table is then the smaller one,
+ * and when it does not fit, more of its partitions stay in memory). */
 static bool join_prune(physical_op *op, arena *a, const bool *used, error *err) {
     join_params *p = op->params;
-    if (!used) return physical_prune(op->children[0], a, NULL, err) && physical_prune(op->children[1], a, NULL, err);
     bool *probe = physical_used_mask(a, p->probe_columns, err);
     bool *build = physical_used_mask(a, p->build_columns, err);
     if (!probe || !build) return false;
-    bool with_build = op->column_count > p->probe_columns;
-    for (uint32_t c = 0; c < p->probe_columns; c++) probe[c] = used[c];
-    for (uint32_t c = 0; with_build && c < p->build_columns; c++) build[c] = used[p->probe_columns + c];
+    bool with_build = p->type != JOIN_SEMI && p->type != JOIN_ANTI;
+    for (uint32_t c = 0; c < p->probe_columns; c++) probe[c] = !used || used[p->probe_at + c];
+    for (uint32_t c = 0; c < p->build_columns; c++) build[c] = !used || (with_build && used[p->build_at + c]);
     for (uint32_t j = 0; j < p->key_count; j++) probe[p->probe_keys[j]] = build[p->build_keys[j]] = true;
+    if (p->type == JOIN_INNER) {
+        uint64_t probe_bytes = side_bytes(op->children[0], probe), build_bytes = side_bytes(op->children[1], build);
+        if (probe_bytes && build_bytes > probe_bytes + probe_bytes / 2) swap_sides(op, p, &probe, &build);
+    }
     p->used = used;
     p->build_used = build;
     if (!init_build_layout(p, a, op->children[1]->types, err)) return false;
     return physical_prune(op->children[0], a, probe, err) && physical_prune(op->children[1], a, build, err);
 }
 
+static void join_explain(const physical_op *op, char *out, size_t size) {
+    static const char *const names[] = {"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"};
+    snprintf(out, size, "%s", names[((const join_params *)op->params)->type]);
+}
+
 static const physical_op_vtable hash_join_vtable = {
     .prune = join_prune,
+    .explain = join_explain,
     .name = "HASH_JOIN",
     .op_local_init = join_op_local_init,
     .execute = join_execute,
@@ -927,6 +964,7 @@ physical_op *hash_join_create(arena *a, physical_op *probe, physical_op *build, 
     p->key_count = key_count;
     p->probe_columns = probe->column_count;
     p->build_columns = build->column_count;
+    p->build_at = probe->column_count;
     p->probe_keys = arena_alloc(a, sizeof(uint32_t) * (key_count + 1), err);
     p->build_keys = arena_alloc(a, sizeof(uint32_t) * (key_count + 1), err);
     if (!p->probe_keys || !p->build_keys) return NULL;

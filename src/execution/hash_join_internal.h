@@ -29,6 +29,7 @@ typedef struct join_params {
     uint32_t *probe_keys;
     uint32_t *build_keys;
     uint32_t probe_columns, build_columns;
+    uint32_t probe_at, build_at; /* where the probe's and the build's columns start in the output */
     bool keep_probe;       /* LEFT, FULL: probe rows without a match are emitted */
     bool keep_build;       /* RIGHT, FULL: build rows without a match are emitted by the tail */
     uint32_t match_offset; /* keep_build: the match byte of a build row (BUILD_...) */
@@ -130,6 +131,10 @@ static inline uint64_t directory_bytes(uint64_t n) {
     while (cap < n * 2) cap *= 2;
     return cap * sizeof(uint8_t *);
 }
+
+/* Probe column c, build column c: read downstream (so emitted)? */
+static inline bool join_probe_read(const join_params *p, uint32_t c) { return !p->used || p->used[p->probe_at + c]; }
+static inline bool join_build_read(const join_params *p, uint32_t c) { return !p->used || p->used[p->build_at + c]; }
 
 /* keep_build: the probe found build row `row`. Threads may find the same row at once. */
 static inline void join_mark_matched(const join_params *p, uint8_t *row) {

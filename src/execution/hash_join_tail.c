@@ -105,10 +105,10 @@ static void emit_unmatched(const join_params *p, uint8_t *data, uint64_t used, u
     }
     *pos = r;
     for (uint32_t c = 0; c < p->probe_columns; c++)
-        if (!p->used || p->used[c]) vector_set_null_range(&out->columns[c], 0, n);
+        if (join_probe_read(p, c)) vector_set_null_range(&out->columns[p->probe_at + c], 0, n);
     for (uint32_t c = 0; c < p->build_columns; c++)
-        if (!p->used || p->used[p->probe_columns + c])
-            row_gather(&p->layout, c, rows, n, &out->columns[p->probe_columns + c], 0);
+        if (join_build_read(p, c))
+            row_gather(&p->layout, c, rows, n, &out->columns[p->build_at + c], 0);
     out->count = n;
 }
 

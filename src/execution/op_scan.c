@@ -1,5 +1,6 @@
 /* Table scan and range: sources that split their rows into morsels of one row group. */
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "execution/operators.h"
 
@@ -84,9 +85,15 @@ static bool scan_prune(physical_op *op, arena *a, const bool *used, error *err) 
     return true;
 }
 
+static void scan_explain(const physical_op *op, char *out, size_t size) {
+    const scan_params *p = op->params;
+    snprintf(out, size, "%s", p->table ? p->table->name : "");
+}
+
 static const physical_op_vtable table_scan_vtable = {
     .prune = scan_prune,
     .progress = scan_progress,
+    .explain = scan_explain,
     .name = "TABLE_SCAN",
     .flags = OP_ORDERED_SOURCE,
     .source_init = scan_source_init,

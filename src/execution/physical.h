@@ -88,6 +88,9 @@ typedef struct physical_op_vtable {
      * unfilled) and prunes its children in turn with physical_prune. Without it, every column
      * of every child counts as used. */
     bool (*prune)(physical_op *op, arena *a, const bool *used, error *err);
+    /* Optional: what EXPLAIN shows after the operator's name (the table a scan reads, a join's
+     * type), written into out as a string. */
+    void (*explain)(const physical_op *op, char *out, size_t size);
 } physical_op_vtable;
 
 struct physical_op {

@@ -322,8 +322,10 @@ bool run_pragma(statement_context *sc, ast_statement *st) {
 /* ---- EXPLAIN -------------------------------------------------------------------------------- */
 
 static bool explain_lines(statement_context *sc, physical_op *op, int depth, chunk *c, table_function_rows *rows) {
-    char line[256];
-    snprintf(line, sizeof line, "%*s%s", depth * 2, "", op->vt->name ? op->vt->name : "?");
+    char line[256], detail[128] = "";
+    if (op->vt->explain) op->vt->explain(op, detail, sizeof detail);
+    snprintf(line, sizeof line, "%*s%s%s%s", depth * 2, "", op->vt->name ? op->vt->name : "?", detail[0] ? " " : "",
+             detail);
     value v = value_varchar(line, (uint32_t)strlen(line));
     if (!vector_set_value(c, &c->columns[0], c->count, &v, sc->err)) return false;
     if (++c->count == VECTOR_SIZE) {
@@ -343,6 +345,8 @@ bool run_explain(statement_context *sc, ast_statement *st) {
     statement_binder(sc, &b);
     relation rel;
     if (!bind_query(&b, st->explain.statement->query, &rel)) return false;
+    /* what the plan would run: pruning picks each INNER join's build side */
+    if (!physical_prune(rel.op, sc->arena, NULL, sc->err)) return false;
     static const char *const names[] = {"physical_plan"};
     logical_type type = type_make(TYPE_VARCHAR);
     table_function_rows rows = {.column_count = 1, .names = names};

@@ -378,13 +378,16 @@ static bool join_relations(binder *b, relation *left, relation *right, join_type
         uint32_t l_before = left->column_count, r_before = right->column_count;
         if (!add_key_columns(b, left, lkeys, nkeys, lcols) || !add_key_columns(b, right, rkeys, nkeys, rcols))
             return false;
-        /* the right side is the build side, except that a RIGHT or FULL join whose right side is
-         * expected to be much larger than its left builds the left side (as a LEFT or FULL join) */
+        /* the right side is the build side, except that a LEFT, RIGHT or FULL join whose right
+         * side is expected to be much larger than its left builds the left side (as a RIGHT, LEFT
+         * or FULL join); an INNER join picks its build side when the plan is pruned, knowing which
+         * columns each side must produce (join_prune in hash_join.c) */
         uint64_t l_rows = left->op->estimated_rows, r_rows = right->op->estimated_rows;
-        bool swap = (type == JOIN_RIGHT || type == JOIN_FULL) && l_rows > 0 && r_rows / 2 > l_rows;
+        bool swap = (type == JOIN_LEFT || type == JOIN_RIGHT || type == JOIN_FULL) && l_rows > 0 && r_rows / 2 > l_rows;
+        static const join_type mirrored[] = {
+            [JOIN_LEFT] = JOIN_RIGHT, [JOIN_RIGHT] = JOIN_LEFT, [JOIN_FULL] = JOIN_FULL};
         if (swap)
-            op = hash_join_create(b->arena, right->op, left->op, type == JOIN_RIGHT ? JOIN_LEFT : JOIN_FULL, rcols,
-                                  lcols, nkeys, b->err);
+            op = hash_join_create(b->arena, right->op, left->op, mirrored[type], rcols, lcols, nkeys, b->err);
         else op = hash_join_create(b->arena, left->op, right->op, type, lcols, rcols, nkeys, b->err);
         if (!op) return false;
         bool projected = swap || left->op->column_count != l_before || right->op->column_count != r_before;
