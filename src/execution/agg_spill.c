@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "execution/key_hash.h"
+
 #define RECORD_HEADER 16
 /* Rows of a partition gathered before they are written as one record: the lists of all the
  * partitions fill one standard block. */
@@ -74,8 +76,8 @@ agg_spill *agg_spill_create(buffer_pool *pool, const group_shape *shape, error *
     if (!s) return oom(err, "aggregate spill scratch"), NULL;
     s->pool = pool;
     s->shape = shape;
-    s->fixed_row = sizeof(uint64_t);
-    s->sections = 1;
+    s->fixed_row = 0;
+    s->sections = 0;
     for (uint32_t c = 0; c < l->column_count; c++) {
         bool str = l->types[c].id == TYPE_VARCHAR;
         s->fixed_row += 1 + (str ? (uint32_t)sizeof(uint32_t) : (uint32_t)type_physical_size(l->types[c]));
@@ -203,8 +205,6 @@ static uint64_t write_record(const agg_spill *s, uint8_t *const *rows, uint32_t 
     const row_layout *l = &shape->layout;
     uint64_t off = RECORD_HEADER;
     memset(out, 0, RECORD_HEADER);
-    for (uint32_t k = 0; k < m; k++) memcpy(out + off + (size_t)k * sizeof(uint64_t), rows[k], sizeof(uint64_t));
-    off += (uint64_t)m * sizeof(uint64_t);
     for (uint32_t c = 0; c < l->column_count; c++) off += write_key_column(l, c, rows, m, out + off);
     for (uint32_t f = 0; f < shape->function_count; f++)
         off += write_states(&shape->functions[f], shape->state_offsets[f], rows, m, out + off);
@@ -334,10 +334,10 @@ static bool read_record(agg_spill *s, uint8_t *in, group_table *t, aggregate_con
     memcpy(&m, in, sizeof m);
     memcpy(&bytes, in + 4, sizeof bytes);
     uint64_t off = RECORD_HEADER;
-    memcpy(s->probe.hashes, in + off, (size_t)m * sizeof(uint64_t));
-    off += (uint64_t)m * sizeof(uint64_t);
     const row_layout *l = &s->shape->layout;
     for (uint32_t c = 0; c < l->column_count; c++) off += read_key_column(s, c, in + off, m);
+    /* the groups' hashes are those of their keys: computed again rather than stored */
+    key_hash_vectors(s->key_ptrs, l->column_count, m, s->probe.hashes);
     if (!group_table_find_or_create(t, s->key_ptrs, m, &s->probe, actx->err)) return false;
     for (uint32_t f = 0; f < s->shape->function_count; f++) {
         uint64_t n;

@@ -15,12 +15,12 @@
  *
  * A record holds up to 512 groups (a partition's rows gathered at a time) and never spans blocks:
  *   header       uint32 rows, uint32 bytes (the whole record, a multiple of 8), 8 bytes zero
- *   hashes       rows x uint64
  *   per key      rows validity bytes; then rows fixed-size values, or for VARCHAR rows uint32
  *                lengths followed by the bytes of the valid strings
  *   per state    rows x state_size bytes; for functions with spill_write (states that hold
  *                strings) followed by the bytes spill_write copied out, in row order
- * Every section starts 8-aligned.
+ * Every section starts 8-aligned. Groups' hashes are not stored: they are the hashes of their keys
+ * (key_hash_vectors; 0 without keys), computed again when a record is read.
  */
 #ifndef EIDER_AGG_SPILL_H
 #define EIDER_AGG_SPILL_H
