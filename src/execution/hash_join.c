@@ -48,6 +48,7 @@
  * in hash_join_tail.c; what both files share in hash_join_internal.h.
  */
 #include <stdio.h>
+
 #include "execution/key_hash.h"
 #include "execution/hash_join_internal.h"
 
@@ -875,7 +876,7 @@ static uint64_t side_bytes(const physical_op *side, const bool *produced) {
     uint64_t width = 16;
     for (uint32_t c = 0; c < side->column_count; c++)
         if (produced[c]) width += type_physical_size(side->types[c]) + (side->types[c].id == TYPE_VARCHAR ? 16 : 0);
-    return side->estimated_rows * width;
+    return side->estimated_rows > UINT64_MAX / width ? UINT64_MAX : side->estimated_rows * width;
 }
 
 /* The build side becomes the probe side and the other way round; the output keeps its column
