@@ -3,6 +3,7 @@
  * 1. The operator alone over a small pool that spills to a temp directory: many runs, merged in
  *    more than one pass, VARCHAR keys with long shared prefixes (full comparison on ties), NULLs,
  *    DESC, an OFFSET; output compared row by row with a reference sort; nothing left afterwards.
+ *    Then beside ever more memory pinned by others: it finishes, or at the very end fails cleanly.
  * 2. Through the public API, memory_limit 64MB, threads 1 and 2: a sort of a table larger than the
  *    limit (the sort state holds a VARCHAR the result does not), read back in full and checked;
  *    a CREATE TABLE AS ... ORDER BY on a VARCHAR key; the sort's runs are seen in temp storage
@@ -141,42 +142,87 @@ static bool run_operator(harness *h, physical_op *op, uint64_t n, int threads, o
     return ok;
 }
 
-static void test_operator_spill(uint64_t rows, int threads, uint64_t offset) {
+/* A harness whose pool (8 MiB) spills to tmp_root/name. */
+static temp_files *spilling_harness(harness *h, const char *name, int threads) {
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/op", tmp_root);
-    harness h;
-    harness_init(&h, (uint64_t)8 << 20);
-    h.ctx.threads = (uint32_t)threads;
-    temp_files *tf = temp_files_create(h.pool);
-    CHECK(temp_files_set_directory(tf, dir, &h.err));
+    snprintf(dir, sizeof dir, "%s/%s", tmp_root, name);
+    harness_init(h, (uint64_t)8 << 20);
+    h->ctx.threads = (uint32_t)threads;
+    temp_files *tf = temp_files_create(h->pool);
+    CHECK(temp_files_set_directory(tf, dir, &h->err));
     pool_spill_hooks hooks = temp_files_hooks(tf);
-    pool_set_spill_hooks(h.pool, &hooks);
+    pool_set_spill_hooks(h->pool, &hooks);
+    return tf;
+}
 
+/* Checks the sort left nothing in memory, temp storage or files, then that the pool is empty. */
+static void spilling_harness_done(harness *h, temp_files *tf) {
+    CHECK(pool_tag_used_bytes(h->pool, TAG_ORDER_BY) == 0, "ORDER_BY bytes left: %" PRIu64,
+          pool_tag_used_bytes(h->pool, TAG_ORDER_BY));
+    CHECK(pool_tag_temporary_bytes(h->pool, TAG_ORDER_BY) == 0);
+    CHECK(temp_files_file_count(tf) == 0, "temp files left: %u", temp_files_file_count(tf));
+    arena_destroy(h->arena);
+    pool_set_spill_hooks(h->pool, NULL);
+    temp_files_destroy(tf);
+    CHECK(pool_used_bytes(h->pool) == 0, "pool bytes left: %" PRIu64, pool_used_bytes(h->pool));
+    pool_destroy(h->pool);
+}
+
+/* The reference rows [0, n) in the query's order (free them). */
+static ref_row *sorted_ref(uint64_t rows) {
     ref_row *ref = malloc(sizeof *ref * rows);
     for (uint64_t i = 0; i < rows; i++) make_ref_row(&ref[i], (int64_t)i);
     qsort(ref, rows, sizeof *ref, cmp_ref);
+    return ref;
+}
 
+/* ORDER BY s ASC NULLS LAST, a DESC NULLS FIRST, id over the fake child, from offset on. */
+static physical_op *order_op(harness *h, uint64_t offset) {
     logical_type types[3] = {BIGINT, VARCHAR, BIGINT};
-    physical_op *child = fake_child(&h, types, 3);
+    physical_op *child = fake_child(h, types, 3);
     sort_key keys[3] = {{1, false, false}, {0, true, true}, {2, false, false}};
-    physical_op *op = order_by_create(h.arena, child, keys, 3, -1, offset, &h.err);
+    return order_by_create(h->arena, child, keys, 3, -1, offset, &h->err);
+}
+
+static void test_operator_spill(uint64_t rows, int threads, uint64_t offset) {
+    harness h;
+    temp_files *tf = spilling_harness(&h, "op", threads);
+    ref_row *ref = sorted_ref(rows);
+    physical_op *op = order_op(&h, offset);
     op_run check = {.ref = ref, .next = offset};
     bool ok = op && run_operator(&h, op, rows, threads, &check);
     CHECK(ok, "operator sort of %" PRIu64 " rows on %d threads: %s", rows, threads, h.err.message);
     CHECK(check.next == rows && check.mismatches == 0, "%" PRIu64 " rows read of %" PRIu64 ", %" PRIu64 " out of order",
           check.next, rows, check.mismatches);
-    CHECK(temp_files_block_count(tf) == 0 || pool_tag_temporary_bytes(h.pool, TAG_ORDER_BY) == 0);
-    CHECK(pool_tag_used_bytes(h.pool, TAG_ORDER_BY) == 0, "ORDER_BY bytes left: %" PRIu64,
-          pool_tag_used_bytes(h.pool, TAG_ORDER_BY));
-    CHECK(pool_tag_temporary_bytes(h.pool, TAG_ORDER_BY) == 0);
-    CHECK(temp_files_file_count(tf) == 0, "temp files left: %u", temp_files_file_count(tf));
     free(ref);
+    spilling_harness_done(&h, tf);
+}
 
-    arena_destroy(h.arena);
-    pool_set_spill_hooks(h.pool, NULL);
-    temp_files_destroy(tf);
-    CHECK(pool_used_bytes(h.pool) == 0, "pool bytes left: %" PRIu64, pool_used_bytes(h.pool));
-    pool_destroy(h.pool);
+/* The operator beside `ballast_kib` KiB pinned by something else (metadata, a scan's pins), so
+ * the room its budget is cut from keeps shrinking. With at least 2 MiB of the 8 MiB limit left it
+ * must finish; with less it either finishes or fails with Out of Memory; either way it leaves no
+ * byte and no temp file behind. Just above the point where the run being spilled finds no block
+ * beside the rows, entries and scratch it holds, the spill frees the scratch and writes it again. */
+static void test_operator_ballast(uint64_t rows, uint32_t ballast_kib, bool must_finish) {
+    harness h;
+    temp_files *tf = spilling_harness(&h, "ballast", 1);
+    block_handle *pinned[256] = {NULL};
+    for (uint32_t i = 0; i < ballast_kib / 32 && i < 256; i++) {
+        pinned[i] = block_alloc(h.pool, TAG_METADATA, BLOCK_TEMPORARY, 32 << 10, &h.err);
+        CHECK(pinned[i] != NULL, "ballast block %u: %s", i, h.err.message);
+    }
+    ref_row *ref = sorted_ref(rows);
+    physical_op *op = order_op(&h, 0);
+    op_run check = {.ref = ref};
+    bool ok = op && run_operator(&h, op, rows, 1, &check);
+    if (ok)
+        CHECK(check.next == rows && check.mismatches == 0, "ballast %u KiB: %" PRIu64 " rows read of %" PRIu64
+              ", %" PRIu64 " out of order", ballast_kib, check.next, rows, check.mismatches);
+    else
+        CHECK(!must_finish && h.err.type == EIDER_ERROR_OUT_OF_MEMORY, "ballast %u KiB: %s", ballast_kib, h.err.message);
+    free(ref);
+    for (uint32_t i = 0; i < 256; i++) block_free(pinned[i]);
+    spilling_harness_done(&h, tf);
 }
 
 /* ---- helpers for the database tests -------------------------------------------------------------- */
@@ -485,6 +531,8 @@ int main(void) {
     }
     test_operator_spill(SANITIZED ? 60000 : 200000, 2, 0);
     test_operator_spill(SANITIZED ? 30000 : 100000, 1, 777);
+    for (uint32_t kib = 0; kib <= 6144; kib += 1024) test_operator_ballast(SANITIZED ? 20000 : 60000, kib, true);
+    for (uint32_t kib = 6176; kib <= 6912; kib += 32) test_operator_ballast(5000, kib, false);
     test_needs_spilling();
     int64_t rows = SANITIZED ? 600000 : 3000000;
     test_sql_spill(2, rows);
