@@ -18,16 +18,12 @@ void block_list_init(block_list *l, buffer_pool *pool, memory_tag tag) {
 
 static bool block_list_reserve(block_list *l, uint32_t needed, error *err) {
     if (needed <= l->capacity) return true;
-    uint64_t cap = l->capacity ? l->capacity : 4096 / sizeof(block_entry);
+    uint64_t cap = l->capacity ? l->capacity : BLOCK_LIST_FIRST_CAPACITY;
     while (cap < needed) cap *= 2;
-    block_handle *dir = block_alloc(l->pool, l->tag, BLOCK_TEMPORARY, cap * sizeof(block_entry), err);
-    if (!dir) return false;
-    block_entry *entries = block_data(dir);
-    if (l->count) memcpy(entries, l->entries, sizeof(block_entry) * l->count);
-    if (l->directory) block_free(l->directory);
-    l->directory = dir;
+    block_entry *entries = pool_realloc(l->pool, l->entries, cap * sizeof(block_entry));
+    if (!entries) return error_set(err, EIDER_ERROR_OUT_OF_MEMORY, "could not grow a list of %u blocks", l->count);
     l->entries = entries;
-    l->capacity = (uint32_t)(block_size(dir) / sizeof(block_entry));
+    l->capacity = (uint32_t)cap;
     return true;
 }
 
@@ -59,14 +55,13 @@ bool block_list_move(block_list *dst, block_list *src, error *err) {
 
 void block_list_free(block_list *l) {
     for (uint32_t i = 0; i < l->count; i++) block_free(l->entries[i].handle);
-    if (l->directory) block_free(l->directory);
-    l->directory = NULL;
+    pool_free(l->pool, l->entries);
     l->entries = NULL;
     l->count = l->capacity = 0;
 }
 
 uint64_t block_list_bytes(const block_list *l) {
-    uint64_t total = l->directory ? block_memory(l->directory) : 0;
+    uint64_t total = (uint64_t)l->capacity * sizeof(block_entry);
     for (uint32_t i = 0; i < l->count; i++) total += block_memory(l->entries[i].handle);
     return total;
 }
