@@ -23,6 +23,7 @@
 #include "eider.h"
 #include "main/database.h"
 
+#define TEST_UTIL_SQL
 #include "test_util.h"
 
 static char tmp_root[256];
@@ -31,29 +32,6 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static eider_result *run(eider_connection *con, const char *sql) {
-    eider_result *r = NULL;
-    eider_query(con, sql, &r);
-    return r;
-}
-
-static bool run_ok(eider_connection *con, const char *sql) {
-    eider_result *r = run(con, sql);
-    bool ok = r && !eider_result_error(r);
-    if (!ok) fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no result");
-    eider_result_destroy(r);
-    return ok;
-}
-
-static int64_t query_int(eider_connection *con, const char *sql) {
-    eider_result *r = run(con, sql);
-    int64_t v = -1;
-    if (r && !eider_result_error(r) && eider_row_count(r) > 0 && !eider_value_is_null(r, 0, 0)) v = eider_value_int64(r, 0, 0);
-    else fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no value");
-    eider_result_destroy(r);
-    return v;
 }
 
 /* The first row of a result as text ("a|b|c"), in buf. False on an error. */
@@ -72,21 +50,12 @@ static bool query_row(eider_connection *con, const char *sql, char *buf, size_t 
     return ok;
 }
 
-static int64_t table_bytes(eider_connection *con) {
-    return query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
-                          "WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS', 'BASE_TABLE')");
-}
-
 /* After a query: the join holds nothing, the tables hold what they held, and a temp file remains
  * only while some table block is spilled. */
 static void check_clean(eider_database *db, eider_connection *con, int64_t tables_before, const char *what) {
     CHECK(pool_tag_used_bytes(db->pool, TAG_HASH_TABLE) == 0 && pool_tag_temporary_bytes(db->pool, TAG_HASH_TABLE) == 0,
           "%s: HASH_TABLE bytes left", what);
-    CHECK(table_bytes(con) == tables_before, "%s: table bytes %" PRId64 " vs %" PRId64, what, table_bytes(con),
-          tables_before);
-    int64_t spilled = query_int(con, "SELECT sum(temporary_storage_bytes) FROM eider_memory()");
-    int64_t files = query_int(con, "SELECT count(*) FROM eider_temporary_files()");
-    CHECK(spilled > 0 || files == 0, "%s: %" PRId64 " temp files with nothing spilled", what, files);
+    check_tables_and_temp_files(con, tables_before, what);
 }
 
 /* Watches the pool from another thread: the highest HASH_TABLE temporary bytes. */

@@ -20,6 +20,7 @@
 #include "eider.h"
 #include "main/database.h"
 #include "../result_hash.h"
+#define TEST_UTIL_SQL
 #include "test_util.h"
 
 #if defined(EIDER_SANITIZE) || defined(__SANITIZE_ADDRESS__)
@@ -55,23 +56,6 @@ static const query QUERIES[] = {
 static const int LIMITS_MB[] = {24, 12, 8, 6, 4};
 #define LIMIT_COUNT (sizeof LIMITS_MB / sizeof LIMITS_MB[0])
 
-static bool run_ok(eider_connection *con, const char *sql) {
-    eider_result *r = NULL;
-    eider_query(con, sql, &r);
-    bool ok = r && !eider_result_error(r);
-    if (!ok) fprintf(stderr, "query failed: %s\n  %s\n", sql, r ? eider_result_error(r) : "(no result)");
-    eider_result_destroy(r);
-    return ok;
-}
-
-static int64_t query_int(eider_connection *con, const char *sql) {
-    eider_result *r = NULL;
-    eider_query(con, sql, &r);
-    int64_t v = r && !eider_result_error(r) && eider_row_count(r) == 1 ? eider_value_int64(r, 0, 0) : -1;
-    eider_result_destroy(r);
-    return v;
-}
-
 /* Streams the query's rows and hashes them; false with its error type in *type when it fails. */
 static bool stream_hash(eider_connection *con, const query *q, uint64_t *hash, uint64_t *rows, eider_error_type *type,
                         char *message, size_t size) {
@@ -95,11 +79,6 @@ static bool stream_hash(eider_connection *con, const query *q, uint64_t *hash, u
     return ok;
 }
 
-static int64_t table_bytes(eider_connection *con) {
-    return query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
-                          "WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')");
-}
-
 /* After a query, finished or failed: the operators hold nothing, resident or spilled, the table
  * what it held, a temp file remains only for the table's spilled blocks, and the database answers. */
 static void check_clean(eider_database *db, eider_connection *con, int64_t table, const char *what) {
@@ -108,10 +87,7 @@ static void check_clean(eider_database *db, eider_connection *con, int64_t table
         CHECK(pool_tag_used_bytes(db->pool, operators[i]) == 0 && pool_tag_temporary_bytes(db->pool, operators[i]) == 0,
               "%s: %s holds %" PRIu64 " bytes, %" PRIu64 " spilled", what, memory_tag_name(operators[i]),
               pool_tag_used_bytes(db->pool, operators[i]), pool_tag_temporary_bytes(db->pool, operators[i]));
-    CHECK(table_bytes(con) == table, "%s: table bytes %" PRId64 " vs %" PRId64, what, table_bytes(con), table);
-    int64_t spilled = query_int(con, "SELECT sum(temporary_storage_bytes) FROM eider_memory()");
-    int64_t files = query_int(con, "SELECT count(*) FROM eider_temporary_files()");
-    CHECK(spilled > 0 || files == 0, "%s: %" PRId64 " temp files with nothing spilled", what, files);
+    check_tables_and_temp_files(con, table, what);
     CHECK(query_int(con, "SELECT count(*) FROM t") == ROWS, "%s: the next query fails", what);
 }
 

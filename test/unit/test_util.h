@@ -1,8 +1,9 @@
 /*
  * test_util.h — helpers shared by the C unit tests: pass/fail counters, the CHECK macro and the
- * closing "N passed, M failed" line; and, for tests that define TEST_UTIL_OPERATORS before
- * including it, a harness that drives physical operators over hand-built chunks and turns their
- * output into text lines. Header-only (static and static inline only): each test/unit/test_*.c is
+ * closing "N passed, M failed" line; for tests that define TEST_UTIL_OPERATORS before including
+ * it, a harness that drives physical operators over hand-built chunks and turns their output into
+ * text lines; and for tests that define TEST_UTIL_SQL, queries through the public API and the
+ * checks the spilling tests make after each query. Header-only (static and static inline only): each test/unit/test_*.c is
  * built into its own executable.
  */
 #ifndef EIDER_TEST_UTIL_H
@@ -187,5 +188,56 @@ static inline void chunk_lines(const chunk *c, lines *out) {
 }
 
 #endif /* TEST_UTIL_OPERATORS */
+
+/* ---- queries through the public API (define TEST_UTIL_SQL before including) ----------------- */
+
+#ifdef TEST_UTIL_SQL
+
+#include <inttypes.h>
+
+#include "eider.h"
+
+static inline eider_result *run(eider_connection *con, const char *sql) {
+    eider_result *r = NULL;
+    eider_query(con, sql, &r);
+    return r;
+}
+
+/* Runs a statement; false (and the error on stderr) when it fails. */
+static inline bool run_ok(eider_connection *con, const char *sql) {
+    eider_result *r = run(con, sql);
+    bool ok = r && !eider_result_error(r);
+    if (!ok) fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no result");
+    eider_result_destroy(r);
+    return ok;
+}
+
+/* The first value of the first row; -1 (and why on stderr) on an error, no row or NULL. */
+static inline int64_t query_int(eider_connection *con, const char *sql) {
+    eider_result *r = run(con, sql);
+    int64_t v = -1;
+    if (r && !eider_result_error(r) && eider_row_count(r) > 0 && !eider_value_is_null(r, 0, 0)) v = eider_value_int64(r, 0, 0);
+    else fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no value");
+    eider_result_destroy(r);
+    return v;
+}
+
+/* Bytes the tables hold, resident and spilled. */
+static inline int64_t table_bytes(eider_connection *con) {
+    return query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
+                          "WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS', 'BASE_TABLE')");
+}
+
+/* After a query: the tables hold what they held before it, and a temp file remains only while
+ * some block is spilled. */
+static inline void check_tables_and_temp_files(eider_connection *con, int64_t tables_before, const char *what) {
+    CHECK(table_bytes(con) == tables_before, "%s: table bytes %" PRId64 " vs %" PRId64, what, table_bytes(con),
+          tables_before);
+    int64_t spilled = query_int(con, "SELECT sum(temporary_storage_bytes) FROM eider_memory()");
+    int64_t files = query_int(con, "SELECT count(*) FROM eider_temporary_files()");
+    CHECK(spilled > 0 || files == 0, "%s: %" PRId64 " temp files with nothing spilled", what, files);
+}
+
+#endif /* TEST_UTIL_SQL */
 
 #endif /* EIDER_TEST_UTIL_H */

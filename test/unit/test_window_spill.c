@@ -26,6 +26,7 @@
 #include "main/database.h"
 
 #include "../result_hash.h"
+#define TEST_UTIL_SQL
 #include "test_util.h"
 
 #if defined(EIDER_SANITIZE) || defined(__SANITIZE_ADDRESS__)
@@ -42,40 +43,11 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static eider_result *run(eider_connection *con, const char *sql) {
-    eider_result *r = NULL;
-    eider_query(con, sql, &r);
-    return r;
-}
-
-static bool run_ok(eider_connection *con, const char *sql) {
-    eider_result *r = run(con, sql);
-    bool ok = r && !eider_result_error(r);
-    if (!ok) fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no result");
-    eider_result_destroy(r);
-    return ok;
-}
-
-static int64_t query_int(eider_connection *con, const char *sql) {
-    eider_result *r = run(con, sql);
-    int64_t v = -1;
-    if (r && !eider_result_error(r) && eider_row_count(r) > 0 && !eider_value_is_null(r, 0, 0)) v = eider_value_int64(r, 0, 0);
-    else fprintf(stderr, "%s: %s\n", sql, r && eider_result_error(r) ? eider_result_error(r) : "no value");
-    eider_result_destroy(r);
-    return v;
-}
-
 /* Order-independent hash of every row (each row's values as text, NULL as \N). */
 static uint64_t result_hash(const eider_result *r) {
     uint64_t total = 0, rows = eider_row_count(r);
     for (uint64_t row = 0; row < rows; row++) total += result_row_hash(r, row);
     return total;
-}
-
-/* Bytes the tables hold, resident and spilled. */
-static int64_t table_bytes(eider_connection *con) {
-    return query_int(con, "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM eider_memory() "
-                          "WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS', 'BASE_TABLE')");
 }
 
 /* After a query: the window holds nothing, the tables hold what they held, and a temp file
@@ -85,10 +57,7 @@ static void check_clean(eider_database *db, eider_connection *con, int64_t table
           "%s: WINDOW bytes left", what);
     CHECK(query_int(con, "SELECT memory_usage_bytes + temporary_storage_bytes FROM eider_memory() WHERE tag = 'COLUMN_DATA'") == 0,
           "%s: result bytes left", what);
-    CHECK(table_bytes(con) == tables_before, "%s: table bytes %" PRId64 " vs %" PRId64, what, table_bytes(con), tables_before);
-    int64_t spilled = query_int(con, "SELECT sum(temporary_storage_bytes) FROM eider_memory()");
-    int64_t files = query_int(con, "SELECT count(*) FROM eider_temporary_files()");
-    CHECK(spilled > 0 || files == 0, "%s: %" PRId64 " temp files with nothing spilled", what, files);
+    check_tables_and_temp_files(con, tables_before, what);
     CHECK(pool_used_bytes(db->pool) <= pool_memory_limit(db->pool));
 }
 
